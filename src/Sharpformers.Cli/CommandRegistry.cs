@@ -1,0 +1,12 @@
+using Sharpformers.Cli.Infrastructure;
+
+namespace Sharpformers.Cli;
+
+/// <summary>Every `sharpformers` sub-command, in the order `--help` lists them.</summary>
+public static class CommandRegistry
+{
+    public static IReadOnlyList<ICliCommand> All() =>
+    [
+        // Each command lives in Commands/<Name>Command.cs.
+    ];
+}
