@@ -253,7 +253,7 @@ public static class Schedules
                 double power = extra.GetValueOrDefault("power", 1.0);
                 if (!(lrInit > lrEnd))
                 {
-                    throw new ArgumentException($"lr_end ({lrEnd.ToString(CultureInfo.InvariantCulture)}) must be smaller than initial lr ({lrInit.ToString(CultureInfo.InvariantCulture)})");
+                    throw new ArgumentException($"lr_end ({PythonJson.FormatFloat(lrEnd)}) must be smaller than initial lr ({PythonJson.FormatFloat(lrInit)})");
                 }
                 return new LearningRateScheduler(optimizer, s => PolynomialDecayLambda(s, warmup, total, lrInit, lrEnd, power), name, recorded);
             }
