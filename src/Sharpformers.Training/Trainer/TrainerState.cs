@@ -158,7 +158,7 @@ public sealed class TrainerState
             result[property.Name] = property.Value.ValueKind switch
             {
                 // Python writes ints without a point or exponent; keep them ints so a rewrite is identical.
-                JsonValueKind.Number when IsIntegerLiteral(property.Value.GetRawText()) => property.Value.TryGetInt32(out int i) ? i : property.Value.GetInt64(),
+                JsonValueKind.Number when IsIntegerLiteral(property.Value.GetRawText()) => property.Value.TryGetInt32(out int i) ? (object)i : property.Value.GetInt64(),
                 JsonValueKind.Number => property.Value.GetDouble(),
                 JsonValueKind.String => PythonJson.SpecialFloat(property.Value.GetString()!) is double special ? special : property.Value.GetString()!,
                 JsonValueKind.True => true,

@@ -220,7 +220,7 @@ public sealed record TrainingArguments
                 {
                     throw new ArgumentException(
                         "--load_best_model_at_end requires the saving steps to be a round multiple of the evaluation steps, " +
-                        $"but found {Show(SaveSteps)}, which is not a round multiple of {Show(e)}.");
+                        $"but found {ShowSteps(SaveSteps)}, which is not a round multiple of {ShowSteps(e)}.");
                 }
                 if (!(e < 1 && SaveSteps < 1))
                 {
@@ -398,7 +398,7 @@ public sealed record TrainingArguments
         new("include_num_input_tokens_seen", a => a.IncludeNumInputTokensSeen, (a, v) => a with { IncludeNumInputTokensSeen = Bool(v, "include_num_input_tokens_seen") }),
     ];
 
-    private static object StepsValue(double value) => value == Math.Floor(value) && Math.Abs(value) < int.MaxValue ? (int)value : value;
+    private static object StepsValue(double value) => value == Math.Floor(value) && Math.Abs(value) < int.MaxValue ? (object)(int)value : value;
 
     private static bool IsNone(string v) => v is "None" or "none" or "null";
 
@@ -470,6 +470,8 @@ public sealed record TrainingArguments
     }
 
     private static string Show(double value) => PythonJson.FormatFloat(value);
+
+    private static string ShowSteps(double value) => StepsValue(value) is int i ? i.ToString(CultureInfo.InvariantCulture) : Show(value);
 }
 
 /// <summary>HF spellings of the strategy enum.</summary>
