@@ -9,10 +9,10 @@ namespace Sharpformers.Training;
 
 /// <summary>
 /// Where the data loader was when a checkpoint was written: the epoch (0-based), the batches of
-/// that epoch already consumed, and the optimizer step. HF derives the same from global_step; we
-/// record it to check that a resumed run lines up.
+/// that epoch already consumed, the optimizer step, and the batches an epoch has. HF derives the
+/// position from global_step alone; we record it to check that a resumed run lines up.
 /// </summary>
-public sealed record DataPosition(int Epoch, int BatchesSeenInEpoch, int GlobalStep);
+public sealed record DataPosition(int Epoch, int BatchesSeenInEpoch, int GlobalStep, int BatchesPerEpoch);
 
 /// <summary>
 /// The random state of a run (our counterpart of HF's rng_state.pth): named generator states
@@ -39,6 +39,7 @@ public sealed record TrainerRngState(IReadOnlyDictionary<string, SeededRandomSta
                 ["epoch"] = Position.Epoch,
                 ["batches_seen_in_epoch"] = Position.BatchesSeenInEpoch,
                 ["global_step"] = Position.GlobalStep,
+                ["batches_per_epoch"] = Position.BatchesPerEpoch,
             },
         };
         AtomicFile.WriteAllText(Path.Combine(directory, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -60,7 +61,7 @@ public sealed record TrainerRngState(IReadOnlyDictionary<string, SeededRandomSta
                 generators[name] = new SeededRandomState(words, spare);
             }
             var position = root["data_position"] ?? throw new InvalidDataException($"{path}: missing \"data_position\".");
-            return new TrainerRngState(generators, new DataPosition(Int("epoch"), Int("batches_seen_in_epoch"), Int("global_step")));
+            return new TrainerRngState(generators, new DataPosition(Int("epoch"), Int("batches_seen_in_epoch"), Int("global_step"), Int("batches_per_epoch")));
 
             int Int(string name) => position[name]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: data_position lacks \"{name}\".");
         }

@@ -215,9 +215,9 @@ public static class LossGuard
     {
         if (float.IsFinite(loss)) return;
         string what = float.IsNaN(loss) ? "NaN" : "infinite";
-        string where = epoch is double e ? $"step {globalStep + 1} (epoch {e:0.00})" : $"step {globalStep + 1}";
+        string where = epoch is double e ? $"step {globalStep + 1} (epoch {PythonJson.FormatFloat(PythonJson.Round(e, 2))})" : $"step {globalStep + 1}";
         throw new TrainingDivergedException(
-            $"The training loss became {what} at {where} with learning rate {PythonJson.FormatFloat(learningRate)}; training stopped. " +
+            $"The training loss became {what} at {where} with learning rate {learningRate.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}; training stopped. " +
             "Try a lower learning_rate, more warmup_steps, or gradient clipping (max_grad_norm)" +
             (lastCheckpoint is null ? "." : $"; the last good checkpoint is {lastCheckpoint}."),
             globalStep, loss);

@@ -130,7 +130,7 @@ public sealed class TrainerStateAndCheckpointTests
             optimizer.Step();
             scheduler.Step();
             state.GlobalStep = step;
-            var rng = new TrainerRngState(new Dictionary<string, SeededRandomState> { ["dropout"] = random.SaveState() }, new DataPosition(0, step, step));
+            var rng = new TrainerRngState(new Dictionary<string, SeededRandomState> { ["dropout"] = random.SaveState() }, new DataPosition(0, step, step, 10));
             last = Checkpoints.Save(args, state, folder => File.WriteAllText(Path.Combine(folder, "config.json"), "{}"), optimizer, scheduler, rng);
         }
         Assert.Equal(Path.Combine(args.OutputDir, "checkpoint-3"), last);
@@ -141,7 +141,7 @@ public sealed class TrainerStateAndCheckpointTests
             ["config.json", "optimizer.json", "optimizer.safetensors", "rng_state.json", "scheduler.json", "trainer_state.json", "training_args.json"],
             Directory.EnumerateFiles(last!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         var rngBack = TrainerRngState.Load(last!);
-        Assert.Equal(new DataPosition(0, 3, 3), rngBack.Position);
+        Assert.Equal(new DataPosition(0, 3, 3, 10), rngBack.Position);
         var resumedRandom = SeededRandom.FromState(rngBack.Generators["dropout"]);
         Assert.Equal(random.NextUInt64(), resumedRandom.NextUInt64());
         Assert.Equal(3, TrainerState.LoadFromJson(Path.Combine(last!, TrainerState.FileName)).GlobalStep);
@@ -158,7 +158,7 @@ public sealed class TrainerStateAndCheckpointTests
         // A failing model writer leaves no checkpoint folder behind.
         state.GlobalStep = 5;
         Assert.Throws<IOException>(() => Checkpoints.Save(args, state, _ => throw new IOException("disk full"), optimizer, scheduler,
-            new TrainerRngState(new Dictionary<string, SeededRandomState>(), new DataPosition(0, 5, 5))));
+            new TrainerRngState(new Dictionary<string, SeededRandomState>(), new DataPosition(0, 5, 5, 10))));
         Assert.False(Directory.Exists(Path.Combine(args.OutputDir, "checkpoint-5")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(args.OutputDir, ".*"));
     }
