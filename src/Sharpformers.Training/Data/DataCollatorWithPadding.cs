@@ -1,3 +1,5 @@
+using Sharpformers.Tokenizers;
+
 namespace Sharpformers.Training.Data;
 
 /// <summary>One tokenized example, the collator's input (HF: one feature dict of a tokenized dataset).</summary>
@@ -51,26 +53,6 @@ public sealed class CollatedBatch
     public int CountRealTokens() => AttentionMask.Count(m => m != 0);
 }
 
-/// <summary>How <see cref="DataCollatorWithPadding"/> chooses the padded length (HF's PaddingStrategy).</summary>
-public enum PaddingStrategy
-{
-    /// <summary>Pad to the longest example of the batch (HF's padding=True, the default).</summary>
-    Longest,
-
-    /// <summary>Pad every batch to <see cref="DataCollatorWithPadding.MaxLength"/>.</summary>
-    MaxLength,
-
-    /// <summary>No padding: every example of a batch must have the same length.</summary>
-    DoNotPad,
-}
-
-/// <summary>Which end of a sequence receives the padding.</summary>
-public enum PaddingSide
-{
-    Right,
-    Left,
-}
-
 /// <summary>
 /// HF's <c>DataCollatorWithPadding</c>: pads a list of tokenized examples to a rectangular batch —
 /// dynamically, to the longest example (rounded up to <see cref="PadToMultipleOf"/> when set) —
@@ -89,19 +71,38 @@ public sealed class DataCollatorWithPadding
         PadTokenId = padTokenId;
     }
 
+    /// <summary>HF's <c>DataCollatorWithPadding(tokenizer=tokenizer)</c>: pad id, pad token type id, padding side and max length from the tokenizer.</summary>
+    public DataCollatorWithPadding(PreTrainedTokenizer tokenizer)
+        : this(PadIdOf(tokenizer))
+    {
+        PadTokenTypeId = tokenizer.PadTokenTypeId;
+        PaddingSide = tokenizer.PaddingSide;
+        modelMaxLength = tokenizer.ModelMaxLength is > 0 and <= int.MaxValue ? (int)tokenizer.ModelMaxLength : null;
+    }
+
+    private readonly int? modelMaxLength;
+
+    private static int PadIdOf(PreTrainedTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return tokenizer.PadTokenId
+            ?? throw new ArgumentException($"The tokenizer ({tokenizer.TokenizerClass}) has no pad token, so batches cannot be padded; set one (e.g. the eos token) first.", nameof(tokenizer));
+    }
+
     public int PadTokenId { get; }
 
     public int PadTokenTypeId { get; init; }
 
-    public PaddingStrategy Padding { get; init; } = PaddingStrategy.Longest;
+    /// <summary>HF's padding argument: true / Longest (the default), MaxLength, or false / DoNotPad.</summary>
+    public Padding Padding { get; init; } = Padding.Longest;
 
-    /// <summary>The padded length for <see cref="PaddingStrategy.MaxLength"/>.</summary>
+    /// <summary>The padded length for <see cref="PaddingStrategy.MaxLength"/> (default: the tokenizer's model_max_length).</summary>
     public int? MaxLength { get; init; }
 
     /// <summary>Rounds the padded length up to a multiple of this (e.g. 8), as HF's pad_to_multiple_of.</summary>
     public int? PadToMultipleOf { get; init; }
 
-    public PaddingSide PaddingSide { get; init; } = PaddingSide.Right;
+    public Side PaddingSide { get; init; } = Side.Right;
 
     /// <summary>Pads the given examples into one batch.</summary>
     public CollatedBatch Collate(IReadOnlyList<TokenizedExample> examples)
@@ -139,8 +140,8 @@ public sealed class DataCollatorWithPadding
         {
             var e = examples[b];
             int n = e.InputIds.Length;
-            int offset = b * length + (PaddingSide == PaddingSide.Left ? length - n : 0);
-            int padStart = b * length + (PaddingSide == PaddingSide.Left ? 0 : n);
+            int offset = b * length + (PaddingSide == Side.Left ? length - n : 0);
+            int padStart = b * length + (PaddingSide == Side.Left ? 0 : n);
             var row = new Range(padStart, padStart + (length - n));
             e.InputIds.CopyTo(inputIds, offset);
             inputIds.AsSpan(row).Fill(PadTokenId);
@@ -227,13 +228,14 @@ public sealed class DataCollatorWithPadding
     private int PaddedLength(IEnumerable<int> lengths)
     {
         int longest = lengths.Max();
-        int length = Padding switch
+        var strategy = Padding.Strategy;
+        int length = strategy switch
         {
             PaddingStrategy.Longest => longest,
-            PaddingStrategy.MaxLength => MaxLength ?? throw new InvalidOperationException("PaddingStrategy.MaxLength needs MaxLength."),
+            PaddingStrategy.MaxLength => MaxLength ?? modelMaxLength ?? throw new InvalidOperationException("PaddingStrategy.MaxLength needs MaxLength."),
             _ => longest,
         };
-        if (Padding == PaddingStrategy.DoNotPad && lengths.Any(l => l != longest))
+        if (strategy == PaddingStrategy.DoNotPad && lengths.Any(l => l != longest))
         {
             throw new ArgumentException("PaddingStrategy.DoNotPad needs examples of equal length; this batch has lengths " +
                 string.Join(", ", lengths.Distinct()) + ".");
@@ -242,7 +244,7 @@ public sealed class DataCollatorWithPadding
         {
             throw new ArgumentException($"An example has {longest} tokens, more than MaxLength {length}; truncate when tokenizing (truncation: true, maxLength).");
         }
-        if (Padding != PaddingStrategy.DoNotPad && PadToMultipleOf is int multiple && multiple > 0 && length % multiple != 0)
+        if (strategy != PaddingStrategy.DoNotPad && PadToMultipleOf is int multiple && multiple > 0 && length % multiple != 0)
         {
             length = (length / multiple + 1) * multiple;
         }

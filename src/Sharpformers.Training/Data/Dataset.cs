@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Sharpformers.Tokenizers;
 using Sharpformers.Utils;
 
 namespace Sharpformers.Training.Data;
@@ -287,6 +288,33 @@ public sealed class Dataset : IReadOnlyList<DatasetRow>
             newColumns.Add((key, pieces.Count == 1 ? pieces[0] : pieces[0].Concat(pieces.Skip(1).ToList())));
         }
         return WithMapOutput(newColumns, keys is null ? NumRows : outputRows, removed);
+    }
+
+    /// <summary>
+    /// The course's <c>dataset.map(tokenize_function, batched=True)</c>: <paramref name="function"/>
+    /// tokenizes a block of rows and its <see cref="BatchEncoding"/> becomes columns named as the
+    /// tokenizer's model inputs (input_ids, token_type_ids when the model takes them, attention_mask),
+    /// plus overflow_to_sample_mapping with overflowing tokens.
+    /// <code>var tokenized = raw.Map(batch => tokenizer.Call(batch.Column&lt;string&gt;("sentence"), truncation: true), batched: true);</code>
+    /// </summary>
+    public Dataset Map(Func<DatasetBatch, BatchEncoding> function, bool batched, int batchSize = 1000, IEnumerable<string>? removeColumns = null)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return Map(batch => EncodingColumns(function(batch)), batched, batchSize, removeColumns);
+    }
+
+    /// <summary>The columns of a tokenizer's output, in its model-input order.</summary>
+    public static IReadOnlyDictionary<string, IList> EncodingColumns(BatchEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        var columns = new Dictionary<string, IList>(StringComparer.Ordinal);
+        foreach (var name in encoding.ModelInputNames)
+        {
+            if (encoding[name] is { } rows) columns[name] = rows;
+        }
+        if (!columns.ContainsKey("input_ids")) columns["input_ids"] = encoding.InputIds;
+        if (encoding.OverflowToSampleMapping is { } mapping) columns["overflow_to_sample_mapping"] = mapping;
+        return columns;
     }
 
     /// <summary>

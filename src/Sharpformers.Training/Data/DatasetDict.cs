@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using Sharpformers.Tokenizers;
 
 namespace Sharpformers.Training.Data;
 
@@ -58,6 +59,13 @@ public sealed class DatasetDict : IReadOnlyDictionary<string, Dataset>
     }
 
     public DatasetDict Map(Func<DatasetBatch, IReadOnlyDictionary<string, IList>?> function, bool batched, int batchSize = 1000, IEnumerable<string>? removeColumns = null)
+    {
+        var removed = removeColumns?.ToList();
+        return Apply(d => d.Map(function, batched, batchSize, removed));
+    }
+
+    /// <summary>Tokenizes every split (the course's raw_datasets.map(tokenize_function, batched=True)).</summary>
+    public DatasetDict Map(Func<DatasetBatch, BatchEncoding> function, bool batched, int batchSize = 1000, IEnumerable<string>? removeColumns = null)
     {
         var removed = removeColumns?.ToList();
         return Apply(d => d.Map(function, batched, batchSize, removed));

@@ -1,4 +1,5 @@
 using System.Collections;
+using Sharpformers.Tokenizers;
 using Sharpformers.Training.Data;
 
 namespace Sharpformers.Training.Tests.Data;
@@ -27,7 +28,7 @@ public sealed class CollatorAndSamplerTests
     [Fact]
     public void PadToMultipleOfAndLeftSideAndPadId()
     {
-        var collator = new DataCollatorWithPadding(padTokenId: 1) { PadToMultipleOf = 4, PaddingSide = PaddingSide.Left, PadTokenTypeId = 2 };
+        var collator = new DataCollatorWithPadding(padTokenId: 1) { PadToMultipleOf = 4, PaddingSide = Side.Left, PadTokenTypeId = 2 };
         var batch = collator.Collate(Examples);
         Assert.Equal(8, batch.SequenceLength);
         Assert.Equal([1, 1, 1, 1, 1, 101, 7, 102], batch.InputIds[..8]);
