@@ -56,3 +56,34 @@ public sealed class SharedDatasetTests
         Assert.StartsWith("选择珠江花园的原因就是方便", train[0].Get<string>("text"));
     }
 }
+
+/// <summary>The whole data path over a real split (dataset tier).</summary>
+public sealed class SharedDataPathTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [DatasetFact]
+    public void Sst2TrainTokenizesAndBatchesAtScale()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var train = DataSource.Load(Path.Combine(Fixtures.SharedDir!, "datasets", "sst2", "train.tsv"));
+        var loaded = clock.Elapsed;
+        var tokenizer = Sharpformers.Tokenizers.AutoTokenizer.FromPretrained(Fixtures.Vocab("bert-base-uncased"));
+        var tokenized = train.Map(batch => tokenizer.Call(batch.Column<string>("text"), truncation: true, maxLength: 128), batched: true, removeColumns: ["text"]);
+        var tokenizedAt = clock.Elapsed;
+        Assert.Equal(67_349, tokenized.NumRows);
+        var args = new Sharpformers.Training.TrainingArguments { OutputDir = "unused", PerDeviceTrainBatchSize = 32, GroupByLength = true };
+        var loader = new DataLoader(tokenized, 32, Sharpformers.Training.TrainingPlan.TrainSampler(args, tokenized), new DataCollatorWithPadding(tokenizer));
+        long padded = 0;
+        long real = 0;
+        int batches = 0;
+        foreach (var batch in loader.Batches(epoch: 0))
+        {
+            padded += batch.InputIds.Length;
+            real += batch.CountRealTokens();
+            batches++;
+        }
+        Assert.Equal(2_105, batches);
+        Assert.Equal(tokenized.Column<int[]>("input_ids").Sum(ids => (long)ids.Length), real);
+        output.WriteLine($"load {loaded.TotalSeconds:F2}s, tokenize {(tokenizedAt - loaded).TotalSeconds:F2}s, batch {(clock.Elapsed - tokenizedAt).TotalSeconds:F2}s; " +
+            $"padding overhead with group_by_length {(double)padded / real - 1:P1} (timings noisy: shared machine)");
+    }
+}
