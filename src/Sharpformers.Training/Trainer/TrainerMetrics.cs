@@ -1,7 +1,6 @@
 using Sharpformers.Nn.Optim;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
-using Sharpformers.Utils;
 
 namespace Sharpformers.Training;
 
