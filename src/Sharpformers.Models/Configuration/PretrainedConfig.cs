@@ -216,7 +216,10 @@ public abstract class PretrainedConfig
             }
             json[key] = ParseOverride(key, text, current);
         }
-        ReadFrom(json, SourcePath is null ? "config overrides" : $"{SourcePath} with overrides");
+        string source = SourcePath is null ? "config overrides" : $"{SourcePath} with overrides";
+        // Validated on a copy first, so a bad override leaves this config as it was.
+        ((PretrainedConfig)MemberwiseClone()).ReadFrom(json, source);
+        ReadFrom(json, source);
         if (numLabels is int count) NumLabels = count;
     }
 
