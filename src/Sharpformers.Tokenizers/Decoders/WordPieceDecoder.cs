@@ -1,0 +1,31 @@
+namespace Sharpformers.Tokenizers.Decoders;
+
+/// <summary>
+/// Joins WordPiece tokens: a token with the prefix ("##") sticks to the previous one, others get a space
+/// before them; each token is then cleaned up when <see cref="Cleanup"/> is set (Hugging Face's <c>WordPiece</c> decoder).
+/// </summary>
+public sealed class WordPieceDecoder(string prefix = "##", bool cleanup = true) : IDecoder
+{
+    public string Prefix => prefix;
+
+    public bool Cleanup => cleanup;
+
+    public List<string> DecodeChain(List<string> tokens)
+    {
+        var result = new List<string>(tokens.Count);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            string token = tokens[i];
+            if (i != 0)
+            {
+                int at = token.IndexOf(prefix, StringComparison.Ordinal);
+                token = token.StartsWith(prefix, StringComparison.Ordinal) && at >= 0
+                    ? string.Concat(token.AsSpan(0, at), token.AsSpan(at + prefix.Length))
+                    : " " + token;
+            }
+            if (cleanup) token = DecoderCleanup.CleanupRust(token);
+            result.Add(token);
+        }
+        return result;
+    }
+}
