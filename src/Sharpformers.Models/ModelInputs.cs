@@ -1,4 +1,5 @@
 using Sharpformers.Tensors;
+using Sharpformers.Tokenizers;
 
 namespace Sharpformers.Models;
 
@@ -37,6 +38,32 @@ public sealed class ModelInputs
 
     /// <summary>Sequence length T.</summary>
     public int SequenceLength => InputIds.Shape[^1];
+
+    /// <summary>
+    /// The tensors of a tokenizer's output (what <c>model(**inputs)</c> unpacks): input_ids,
+    /// attention_mask and token_type_ids when the tokenizer returns them. The batch must be rectangular
+    /// (encode with padding when the texts differ in length).
+    /// </summary>
+    public static ModelInputs FromBatchEncoding(BatchEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        if (encoding.Count == 0) throw new ArgumentException("The batch encoding holds no sequences.", nameof(encoding));
+        if (!encoding.IsRectangular)
+        {
+            throw new ArgumentException(
+                "The batch encoding's rows have different lengths; encode with padding: true to build a (batch, sequence) tensor.", nameof(encoding));
+        }
+        int batch = encoding.Count;
+        int seq = encoding.SequenceLength;
+        return new ModelInputs
+        {
+            InputIds = new IntTensor(BatchEncoding.Flatten(encoding.InputIds), batch, seq),
+            AttentionMask = new IntTensor(BatchEncoding.Flatten(encoding.AttentionMask), batch, seq),
+            TokenTypeIds = encoding.TokenTypeIds is null ? null : new IntTensor(BatchEncoding.Flatten(encoding.TokenTypeIds), batch, seq),
+        };
+    }
+
+    public static implicit operator ModelInputs(BatchEncoding encoding) => FromBatchEncoding(encoding);
 
     /// <summary>Builds inputs from unpadded rows of ids, padding to the longest with <paramref name="padTokenId"/> and masking the padding.</summary>
     public static ModelInputs FromIds(IReadOnlyList<IReadOnlyList<int>> ids, int padTokenId = 0, IReadOnlyList<IReadOnlyList<int>>? tokenTypeIds = null)

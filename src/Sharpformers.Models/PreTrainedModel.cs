@@ -3,6 +3,7 @@ using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Tensors;
 using Sharpformers.Tensors.Formats;
+using Sharpformers.Tokenizers;
 using Sharpformers.Utils;
 
 namespace Sharpformers.Models;
@@ -112,6 +113,10 @@ public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder bui
     public BaseModelOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
         bool? outputAttentions = null, bool? outputHiddenStates = null) =>
         Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), outputAttentions, outputHiddenStates);
+
+    /// <summary>A tokenizer's output straight in, as <c>model(**inputs)</c>.</summary>
+    public BaseModelOutput Forward(BatchEncoding inputs, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(ModelInputs.FromBatchEncoding(inputs), outputAttentions, outputHiddenStates);
 }
 
 /// <summary>An encoder with a sequence-classification head (what AutoModelForSequenceClassification returns).</summary>
@@ -130,4 +135,8 @@ public abstract class SequenceClassificationModel(PretrainedConfig config, Param
     public SequenceClassifierOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
         ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
         Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), labels, outputAttentions, outputHiddenStates);
+
+    /// <summary>A tokenizer's output straight in, as <c>model(**inputs, labels=labels)</c>.</summary>
+    public SequenceClassifierOutput Forward(BatchEncoding inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(ModelInputs.FromBatchEncoding(inputs), labels, outputAttentions, outputHiddenStates);
 }
