@@ -13,6 +13,7 @@ public static class CheckpointFiles
     public static IReadOnlyList<CheckpointFormat> Formats { get; } =
     [
         new("model.safetensors", path => SafetensorsReader.Open(path)),
+        new(ShardedSafetensorsReader.IndexFileName, path => ShardedSafetensorsReader.Open(path)),
     ];
 
     /// <summary>The weights file <see cref="Open"/> would use, or null when the folder has none.</summary>
