@@ -14,7 +14,7 @@ public static class SequenceClassificationLoss
     /// </summary>
     public static float Compute(PretrainedConfig config, Tensor logits, ITensor labels)
     {
-        int numLabels = config.NumLabels;
+        int numLabels = logits.Shape[^1]; // the head's width (config.num_labels when the model was built)
         int batch = logits.Shape[0];
         if (config.ProblemType is null)
         {

@@ -302,7 +302,7 @@ public sealed class BertForSequenceClassification : SequenceClassificationModel
             var pass = Bert.Run(inputs, arena, attentions, hidden);
             var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C)
             Bert.Pool(pass, arena, pooled.Span);
-            var logits = Tensor.Uninitialized(pass.Batch, Config.NumLabels);            // (B, L)
+            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
             Classifier.Forward(pooled.Span, logits.Span);
             return new SequenceClassifierOutput
             {

@@ -280,7 +280,7 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
             var pre = arena.Take(pass.Batch * pass.Hidden);                            // (B, C)
             PreClassifier.Forward(first.Span, pre.Span);
             Activations.Relu(pre.Span, pre.Span);
-            var logits = Tensor.Uninitialized(pass.Batch, Config.NumLabels);            // (B, L)
+            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
             Classifier.Forward(pre.Span, logits.Span);
             return new SequenceClassifierOutput
             {
