@@ -119,6 +119,12 @@ public sealed class ClassifyCommandTests : IDisposable
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Equal($"error: {bad} line 2: expected a JSON object with a \"text\" string.", err.Trim());
 
+        string latin1 = Path.Combine(dir, "latin1.txt");
+        File.WriteAllBytes(latin1, [0x63, 0x61, 0x66, 0xE9, 0x0A]);
+        (code, _, err) = Run("classify", "--model", Fixtures.Model("tiny-bert"), "--input", latin1);
+        Assert.Equal(CliApp.RuntimeError, code);
+        Assert.StartsWith($"error: {latin1} is not valid UTF-8", err);
+
         (code, _, err) = Run("classify", "--model", dir, "x");
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.StartsWith("error: ", err);

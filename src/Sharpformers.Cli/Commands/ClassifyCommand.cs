@@ -96,7 +96,14 @@ public sealed class ClassifyCommand : ICliCommand
         else
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"Input file '{Path.GetFullPath(path)}' was not found.", path);
-            text = File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+            try
+            {
+                text = File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"{path} is not valid UTF-8 ({e.Message})", e);
+            }
         }
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         bool jsonl = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || LooksLikeJsonLines(lines);
