@@ -4,10 +4,11 @@ public sealed class SoftmaxKernelTests
 {
     [Theory]
     [MemberData(nameof(KernelTestData.SizesByWidth), MemberType = typeof(KernelTestData))]
-    public void RowsEqualReference(int cols, int width)
+    public void RowsEqualReference(int size, int width)
     {
-        if (cols == 0) return;
-        int rows = 4;
+        // Size 0 is an empty batch (no rows) of 1-wide rows.
+        int cols = Math.Max(size, 1);
+        int rows = size == 0 ? 0 : 4;
         var x = KernelTestData.Random(rows * cols, seed: cols * 7, low: -20f, high: 20f);
         var expected = new float[x.Length];
         SoftmaxReference.Rows(x, cols, ReadOnlySpan<float>.Empty, expected);
@@ -18,10 +19,10 @@ public sealed class SoftmaxKernelTests
 
     [Theory]
     [MemberData(nameof(KernelTestData.SizesByWidth), MemberType = typeof(KernelTestData))]
-    public void AttentionMaskEqualsReference(int cols, int width)
+    public void AttentionMaskEqualsReference(int size, int width)
     {
-        if (cols == 0) return;
-        int rows = 3;
+        int cols = Math.Max(size, 1);
+        int rows = size == 0 ? 0 : 3;
         var x = KernelTestData.Random(rows * cols, seed: cols * 11, low: -8f, high: 8f);
         var mask = new float[cols];
         for (int c = 0; c < cols; c++) mask[c] = c % 3 == 2 || c >= cols - cols / 4 ? float.MinValue : 0f;
@@ -30,6 +31,7 @@ public sealed class SoftmaxKernelTests
         var actual = new float[x.Length];
         KernelTestData.WithWidth(width, () => Softmax.Rows(x, cols, mask, actual));
         KernelTestData.AssertClose(expected, actual, rel: 1e-5, abs: 1e-30, what: "masked softmax");
+        Assert.Equal(rows * cols, actual.Length);
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 if (mask[c] != 0f && mask.Any(m => m == 0f)) Assert.Equal(0f, actual[r * cols + c]);
