@@ -32,6 +32,9 @@ public sealed class TokenizerPipeline
 
     public IDecoder? Decoder { get; init; }
 
+    /// <summary>True when encoding uses the fused BERT path (same results as the stages run one by one).</summary>
+    public bool HasFusedPath => FastPath is not null;
+
     /// <summary>A fused implementation of Normalizer + PreTokenizer + Model giving identical results, when one applies.</summary>
     internal IFusedEncoder? FastPath { get; set; }
 
@@ -179,6 +182,9 @@ internal sealed class EncodingBuilder(int capacity)
     public int Count { get; private set; }
 
     public void Clear() => Count = 0;
+
+    /// <summary>Drops the tokens added after <paramref name="count"/>.</summary>
+    public void Truncate(int count) => Count = Math.Min(Count, count);
 
     public void Add(int id, string token, int start, int end, int word)
     {
