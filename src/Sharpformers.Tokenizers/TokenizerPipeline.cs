@@ -20,6 +20,9 @@ public sealed class TokenizerPipeline
         AddedVocabulary = addedVocabulary ?? new AddedVocabulary();
     }
 
+    [ThreadStatic]
+    private static EncodingBuilder? threadBuilder;
+
     public ITokenizerModel Model { get; }
 
     public AddedVocabulary AddedVocabulary { get; }
@@ -72,7 +75,8 @@ public sealed class TokenizerPipeline
     public Encoding EncodeSequence(string text, int typeId = 0)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var builder = new EncodingBuilder(Math.Max(8, text.Length / 3));
+        var builder = threadBuilder ??= new EncodingBuilder(256);
+        builder.Clear();
         if (!(UseFastPath && FastPath is not null && !PythonAddPrefixSpace && TryFastPath(text, builder)))
         {
             builder.Clear();
