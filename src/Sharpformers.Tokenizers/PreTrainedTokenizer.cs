@@ -140,7 +140,7 @@ public sealed partial class PreTrainedTokenizer
     public BatchEncoding Call(string text, string? textPair = null, bool addSpecialTokens = true, Padding padding = default,
         Truncation truncation = default, int? maxLength = null, int stride = 0, int? padToMultipleOf = null,
         bool returnOverflowingTokens = false) =>
-        Call([text], textPair is null ? null : [textPair], new EncodeOptions
+        Call([text ?? throw new ArgumentNullException(nameof(text))], textPair is null ? null : [textPair], new EncodeOptions
         {
             AddSpecialTokens = addSpecialTokens,
             Padding = padding,
