@@ -9,5 +9,6 @@ public static class CommandRegistry
     [
         // Each command lives in Commands/<Name>Command.cs.
         new Commands.ClassifyCommand(),
+        new Commands.TokenizeCommand(),
     ];
 }
