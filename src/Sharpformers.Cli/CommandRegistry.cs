@@ -8,6 +8,8 @@ public static class CommandRegistry
     public static IReadOnlyList<ICliCommand> All() =>
     [
         // Each command lives in Commands/<Name>Command.cs.
+        new Commands.ClassifyCommand(),
+        new Commands.TokenizeCommand(),
         new Commands.DownloadCommand(),
     ];
 }

@@ -43,5 +43,20 @@ public static class DTypeInfo
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 
+    /// <summary>Parses the safetensors spelling ("F32", "BF16", "BOOL", ...); false for anything else.</summary>
+    public static bool TryParseSafetensorsName(string name, out DType dtype)
+    {
+        foreach (var candidate in Enum.GetValues<DType>())
+        {
+            if (candidate.SafetensorsName() == name)
+            {
+                dtype = candidate;
+                return true;
+            }
+        }
+        dtype = default;
+        return false;
+    }
+
     public static bool IsFloatingPoint(this DType dtype) => dtype is DType.F32 or DType.F16 or DType.BF16 or DType.F64;
 }

@@ -140,7 +140,7 @@ public sealed partial class PreTrainedTokenizer
     public BatchEncoding Call(string text, string? textPair = null, bool addSpecialTokens = true, Padding padding = default,
         Truncation truncation = default, int? maxLength = null, int stride = 0, int? padToMultipleOf = null,
         bool returnOverflowingTokens = false) =>
-        Call([text], textPair is null ? null : [textPair], new EncodeOptions
+        Call([text ?? throw new ArgumentNullException(nameof(text))], textPair is null ? null : [textPair], new EncodeOptions
         {
             AddSpecialTokens = addSpecialTokens,
             Padding = padding,
@@ -182,14 +182,8 @@ public sealed partial class PreTrainedTokenizer
             if (textPairs is not null && textPairs[i] is null) throw new ArgumentException($"text pair {i} is null", nameof(textPairs));
         }
         var plan = Plan(options);
-        var perInput = new List<Encoding>[texts.Count];
-        void EncodeAt(int i)
-        {
-            var main = EncodeTruncated(texts[i], textPairs?[i], options, plan);
-            var rows = new List<Encoding>(1 + main.Overflowing.Count) { main };
-            if (options.ReturnOverflowingTokens) rows.AddRange(main.Overflowing);
-            perInput[i] = rows;
-        }
+        var perInput = new Encoding[texts.Count];
+        void EncodeAt(int i) => perInput[i] = EncodeTruncated(texts[i], textPairs?[i], options, plan);
         if (options.MaxDegreeOfParallelism > 1 && texts.Count > 1)
         {
             Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, EncodeAt);
@@ -202,10 +196,13 @@ public sealed partial class PreTrainedTokenizer
         var mapping = options.ReturnOverflowingTokens ? new List<int>() : null;
         for (int i = 0; i < perInput.Length; i++)
         {
-            foreach (var e in perInput[i])
+            rows.Add(perInput[i]);
+            mapping?.Add(i);
+            if (!options.ReturnOverflowingTokens) continue;
+            foreach (var window in perInput[i].Overflowing)
             {
-                rows.Add(e);
-                mapping?.Add(i);
+                rows.Add(window);
+                mapping!.Add(i);
             }
         }
         PadRows(rows, plan, options);

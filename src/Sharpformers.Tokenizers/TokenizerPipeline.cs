@@ -20,6 +20,9 @@ public sealed class TokenizerPipeline
         AddedVocabulary = addedVocabulary ?? new AddedVocabulary();
     }
 
+    [ThreadStatic]
+    private static EncodingBuilder? threadBuilder;
+
     public ITokenizerModel Model { get; }
 
     public AddedVocabulary AddedVocabulary { get; }
@@ -31,6 +34,9 @@ public sealed class TokenizerPipeline
     public IPostProcessor? PostProcessor { get; init; }
 
     public IDecoder? Decoder { get; init; }
+
+    /// <summary>True when encoding uses the fused BERT path (same results as the stages run one by one).</summary>
+    public bool HasFusedPath => FastPath is not null;
 
     /// <summary>A fused implementation of Normalizer + PreTokenizer + Model giving identical results, when one applies.</summary>
     internal IFusedEncoder? FastPath { get; set; }
@@ -69,7 +75,8 @@ public sealed class TokenizerPipeline
     public Encoding EncodeSequence(string text, int typeId = 0)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var builder = new EncodingBuilder(Math.Max(8, text.Length / 3));
+        var builder = threadBuilder ??= new EncodingBuilder(256);
+        builder.Clear();
         if (!(UseFastPath && FastPath is not null && !PythonAddPrefixSpace && TryFastPath(text, builder)))
         {
             builder.Clear();
@@ -179,6 +186,9 @@ internal sealed class EncodingBuilder(int capacity)
     public int Count { get; private set; }
 
     public void Clear() => Count = 0;
+
+    /// <summary>Drops the tokens added after <paramref name="count"/>.</summary>
+    public void Truncate(int count) => Count = Math.Min(Count, count);
 
     public void Add(int id, string token, int start, int end, int word)
     {

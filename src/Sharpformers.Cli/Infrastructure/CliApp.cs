@@ -108,7 +108,7 @@ public sealed class CliApp(IReadOnlyList<ICliCommand> commands)
         if (command.Options.Count == 0) return;
         w.WriteLine();
         w.WriteLine("options:");
-        var names = command.Options.Select(o => o.IsFlag ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}").ToList();
+        var names = command.Options.Select(o => o.IsFlag ? $"--{o.Name}" : o.ValueOptional ? $"--{o.Name} [{o.ValueName}]" : $"--{o.Name} {o.ValueName}").ToList();
         int width = names.Max(n => n.Length);
         for (int i = 0; i < names.Count; i++) w.WriteLine($"  {names[i].PadRight(width)}  {command.Options[i].Help}");
     }

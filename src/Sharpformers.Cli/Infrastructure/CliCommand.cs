@@ -5,7 +5,10 @@ namespace Sharpformers.Cli.Infrastructure;
 /// <param name="ValueName">Placeholder for the value ("N", "DIR"); null for a boolean flag.</param>
 /// <param name="Help">One line of help.</param>
 /// <param name="Repeatable">Whether the option may be given more than once.</param>
-public sealed record CliOption(string Name, string? ValueName, string Help, bool Repeatable = false)
+/// <param name="ValueOptional">
+/// The value may be left out (`--truncation` alone or followed by another option); it then reads as "".
+/// </param>
+public sealed record CliOption(string Name, string? ValueName, string Help, bool Repeatable = false, bool ValueOptional = false)
 {
     public bool IsFlag => ValueName is null;
 }

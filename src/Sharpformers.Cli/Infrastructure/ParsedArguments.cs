@@ -74,6 +74,10 @@ public sealed class ParsedArguments
             {
                 value = inlineValue;
             }
+            else if (option.ValueOptional && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            {
+                value = "";
+            }
             else
             {
                 if (i + 1 >= args.Count)

@@ -26,4 +26,39 @@ public interface ICheckpointReader : IDisposable
     /// name and ArgumentException when the destination length differs from the element count.
     /// </summary>
     void ReadAsFloat32(string name, Span<float> destination);
+
+    /// <summary>
+    /// Zero-copy access to a tensor stored as little-endian float32 in memory the reader keeps mapped:
+    /// true with the elements (writable copy-on-write, valid until the reader is disposed), or false
+    /// when the format or this tensor needs a conversion or copy (then use <see cref="ReadAsFloat32"/>).
+    /// </summary>
+    bool TryGetFloat32Memory(string name, out Memory<float> memory)
+    {
+        memory = default;
+        return false;
+    }
+}
+
+/// <summary>Conveniences over any <see cref="ICheckpointReader"/>.</summary>
+public static class CheckpointReaderExtensions
+{
+    public static TensorInfo GetInfo(this ICheckpointReader reader, string name) =>
+        reader.Tensors.FirstOrDefault(t => t.Name == name)
+        ?? throw new KeyNotFoundException($"'{reader.SourcePath}' has no tensor named '{name}'.");
+
+    /// <summary>The named tensor as float32: zero-copy when the reader can, else converted into managed memory.</summary>
+    public static Tensor ReadTensor(this ICheckpointReader reader, string name)
+    {
+        var info = reader.GetInfo(name);
+        var shape = new int[info.Shape.Count];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (info.Shape[i] > int.MaxValue) throw new InvalidDataException($"'{reader.SourcePath}': tensor '{name}' is too large for a float32 tensor.");
+            shape[i] = (int)info.Shape[i];
+        }
+        if (reader.TryGetFloat32Memory(name, out var memory)) return new Tensor(memory, shape);
+        var tensor = Tensor.Uninitialized(shape);
+        reader.ReadAsFloat32(name, tensor.Span);
+        return tensor;
+    }
 }

@@ -3,6 +3,11 @@ namespace Sharpformers.Tokenizers.PostProcessors;
 /// <summary>[CLS] A [SEP] and [CLS] A [SEP] B [SEP], type ids 0 for A and 1 for B (Hugging Face's <c>BertProcessing</c>).</summary>
 public sealed class BertProcessing(string sepToken, int sepId, string clsToken, int clsId) : IPostProcessor
 {
+    // Shared, never modified: Encoding.Concat copies out of them.
+    private readonly Encoding cls = EncodingMerger.Special([clsId], [clsToken], 0);
+    private readonly Encoding sep0 = EncodingMerger.Special([sepId], [sepToken], 0);
+    private readonly Encoding sep1 = EncodingMerger.Special([sepId], [sepToken], 1);
+
     public (string Token, int Id) Sep => (sepToken, sepId);
 
     public (string Token, int Id) Cls => (clsToken, clsId);
@@ -17,13 +22,11 @@ public sealed class BertProcessing(string sepToken, int sepId, string clsToken, 
         {
             if (i == 0)
             {
-                result.Add(EncodingMerger.WrapWithOverflow(encodings[0], e => Encoding.Concat([
-                    EncodingMerger.Special([clsId], [clsToken], 0), e, EncodingMerger.Special([sepId], [sepToken], 0)])));
+                result.Add(EncodingMerger.WrapWithOverflow(encodings[0], e => Encoding.Concat([cls, e, sep0])));
             }
             else
             {
-                result.Add(EncodingMerger.WrapWithOverflow(encodings[i], e => Encoding.Concat([
-                    e, EncodingMerger.Special([sepId], [sepToken], 1)])));
+                result.Add(EncodingMerger.WrapWithOverflow(encodings[i], e => Encoding.Concat([e, sep1])));
             }
         }
         return result;

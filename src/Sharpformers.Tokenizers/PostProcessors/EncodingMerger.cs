@@ -25,6 +25,10 @@ public static class EncodingMerger
     public static Encoding Merge(IReadOnlyList<Encoding> parts)
     {
         if (parts.Count == 0) return Encoding.Empty;
+        if (parts.Count == 1) return parts[0];
+        bool anyOverflow = false;
+        foreach (var p in parts) anyOverflow |= p.Overflowing.Count > 0;
+        if (!anyOverflow) return Encoding.Concat(parts);
         var result = parts[0];
         for (int i = 1; i < parts.Count; i++) result = MergeWith(result, parts[i]);
         return result;

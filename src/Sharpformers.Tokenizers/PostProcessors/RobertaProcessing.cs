@@ -7,6 +7,10 @@ namespace Sharpformers.Tokenizers.PostProcessors;
 public sealed class RobertaProcessing(string sepToken, int sepId, string clsToken, int clsId, bool trimOffsets = true,
     bool addPrefixSpace = true) : IPostProcessor
 {
+    // Shared, never modified: Encoding.Concat copies out of them.
+    private readonly Encoding cls = EncodingMerger.Special([clsId], [clsToken], 0);
+    private readonly Encoding sep = EncodingMerger.Special([sepId], [sepToken], 0);
+
     public (string Token, int Id) Sep => (sepToken, sepId);
 
     public (string Token, int Id) Cls => (clsToken, clsId);
@@ -28,10 +32,8 @@ public sealed class RobertaProcessing(string sepToken, int sepId, string clsToke
         var result = new List<Encoding>(encodings.Count);
         for (int i = 0; i < encodings.Count; i++)
         {
-            int open = i == 0 ? clsId : sepId;
-            string openToken = i == 0 ? clsToken : sepToken;
-            result.Add(EncodingMerger.WrapWithOverflow(encodings[i], e => Encoding.Concat([
-                EncodingMerger.Special([open], [openToken], 0), e, EncodingMerger.Special([sepId], [sepToken], 0)])));
+            var open = i == 0 ? cls : sep;
+            result.Add(EncodingMerger.WrapWithOverflow(encodings[i], e => Encoding.Concat([open, e, sep])));
         }
         return result;
     }

@@ -40,6 +40,9 @@ public sealed record TemplateSpecialToken(string Id, IReadOnlyList<int> Ids, IRe
 /// </summary>
 public sealed class TemplateProcessing : IPostProcessor
 {
+    // The special-token pieces by (token id, type id); shared and never modified (merging copies out of them).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), Encoding> specialPieces = new();
+
     public TemplateProcessing(IReadOnlyList<TemplatePiece> single, IReadOnlyList<TemplatePiece> pair,
         IReadOnlyDictionary<string, TemplateSpecialToken> specialTokens)
     {
@@ -88,8 +91,8 @@ public sealed class TemplateProcessing : IPostProcessor
             }
             else if (addSpecialTokens)
             {
-                var special = SpecialTokens[piece.Id];
-                result.Add(EncodingMerger.Special(special.Ids, special.Tokens, piece.TypeId));
+                result.Add(specialPieces.GetOrAdd((piece.Id, piece.TypeId), key =>
+                    EncodingMerger.Special(SpecialTokens[key.Item1].Ids, SpecialTokens[key.Item1].Tokens, key.Item2)));
             }
         }
         return result;

@@ -85,7 +85,15 @@ internal static class VocabFileLoader
             Decoder = new WordPieceDecoder(),
         };
         BertFastPath.TryInstall(pipeline);
-        return Finish(files, info, pipeline, specials, new WordPieceSlowDecoder(), null, []);
+        var effective = new JsonObject
+        {
+            ["do_lower_case"] = lower,
+            ["do_basic_tokenize"] = basic,
+            ["never_split"] = neverSplit.Count == 0 ? null : new JsonArray(neverSplit.Select(s => (JsonNode?)s).ToArray()),
+            ["tokenize_chinese_chars"] = chinese,
+            ["strip_accents"] = strip,
+        };
+        return Finish(files, info, pipeline, specials, new WordPieceSlowDecoder(), null, [], effective: effective);
     }
 
     private static PreTrainedTokenizer LoadByteLevelBpe(TokenizerFiles files, TokenizerClassInfo info)
@@ -122,7 +130,8 @@ internal static class VocabFileLoader
             Decoder = new ByteLevelDecoder(),
             PythonAddPrefixSpace = addPrefixSpace,
         };
-        return Finish(files, info, pipeline, specials, new ByteLevelSlowDecoder(), null, []);
+        var effective = new JsonObject { ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = trimOffsets };
+        return Finish(files, info, pipeline, specials, new ByteLevelSlowDecoder(), null, [], effective: effective);
     }
 
     private static PreTrainedTokenizer LoadSentencePiece(TokenizerFiles files, TokenizerClassInfo info)
@@ -178,7 +187,14 @@ internal static class VocabFileLoader
             PostProcessor = post,
             Decoder = new MetaspaceDecoder(),
         };
-        return Finish(files, info, pipeline, specials, slowDecoder, slowVocabSize, new() { [fileName] = proto.Serialized });
+        var effective = new JsonObject { ["do_lower_case"] = lower };
+        if (info.Family == TokenizerFamily.Albert)
+        {
+            effective["remove_space"] = files.GetBool("remove_space") ?? true;
+            effective["keep_accents"] = files.GetBool("keep_accents") ?? false;
+        }
+        if (info.Family == TokenizerFamily.DebertaV2) effective["split_by_punct"] = files.GetBool("split_by_punct") ?? false;
+        return Finish(files, info, pipeline, specials, slowDecoder, slowVocabSize, new() { [fileName] = proto.Serialized }, effective: effective);
     }
 
     /// <summary>
@@ -207,12 +223,16 @@ internal static class VocabFileLoader
     /// <summary>Applies tokenizer_config.json's common settings and wraps up the tokenizer.</summary>
     internal static PreTrainedTokenizer Finish(TokenizerFiles files, TokenizerClassInfo info, TokenizerPipeline pipeline,
         SpecialTokens specials, ISlowTokenDecoder? slowDecoder, int? slowVocabSize, Dictionary<string, byte[]> rawFiles,
-        bool isFast = false, string? className = null)
+        bool isFast = false, string? className = null, JsonObject? effective = null)
     {
         var entries = new JsonObject();
         foreach (var (key, value) in files.Config)
         {
             if (!RegeneratedKeys.Contains(key)) entries[key] = value?.DeepClone();
+        }
+        if (effective is not null)
+        {
+            foreach (var (key, value) in effective) entries[key] = value?.DeepClone();
         }
         var tokenizer = new PreTrainedTokenizer(pipeline, specials, className ?? info.Name, isFast)
         {

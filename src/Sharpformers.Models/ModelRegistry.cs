@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using Sharpformers.Models.Bert;
+using Sharpformers.Models.Configuration;
+using Sharpformers.Models.DistilBert;
+using Sharpformers.Nn;
+
+namespace Sharpformers.Models;
+
+/// <summary>One architecture: its config class, the name its base model lives under in checkpoints, and its model classes.</summary>
+public sealed class ModelArchitecture
+{
+    /// <summary>config.json's "model_type" ("bert").</summary>
+    public required string ModelType { get; init; }
+
+    /// <summary>A config with the architecture's defaults.</summary>
+    public required Func<PretrainedConfig> CreateConfig { get; init; }
+
+    /// <summary>HF's base_model_prefix ("bert", "distilbert"): where the base model sits inside a model with a head.</summary>
+    public required string BaseModelPrefix { get; init; }
+
+    /// <summary>Builds the bare encoder (AutoModel).</summary>
+    public required Func<PretrainedConfig, ParameterBuilder, EncoderModel> CreateBaseModel { get; init; }
+
+    /// <summary>Builds the sequence-classification model (AutoModelForSequenceClassification), if the architecture has one.</summary>
+    public Func<PretrainedConfig, ParameterBuilder, SequenceClassificationModel>? CreateForSequenceClassification { get; init; }
+}
+
+/// <summary>
+/// The architectures the Auto classes dispatch to by model_type. Each architecture file contributes
+/// one <see cref="ModelArchitecture"/>; others can <see cref="Register"/> more.
+/// </summary>
+public static class ModelRegistry
+{
+    private static readonly ConcurrentDictionary<string, ModelArchitecture> Architectures = new(StringComparer.Ordinal);
+
+    static ModelRegistry()
+    {
+        Register(BertArchitecture.Definition);
+        Register(DistilBertArchitecture.Definition);
+    }
+
+    public static IReadOnlyCollection<string> ModelTypes => Architectures.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Adds (or replaces) an architecture.</summary>
+    public static void Register(ModelArchitecture architecture) => Architectures[architecture.ModelType] = architecture;
+
+    /// <summary>The architecture for <paramref name="modelType"/>; NotSupportedException naming the known ones otherwise.</summary>
+    public static ModelArchitecture Get(string modelType, string? source)
+    {
+        if (Architectures.TryGetValue(modelType, out var architecture)) return architecture;
+        string where = source is null ? "" : $"{source}: ";
+        throw new NotSupportedException(
+            $"{where}model_type '{modelType}' is not supported (supported: {string.Join(", ", ModelTypes)}).");
+    }
+}

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Sharpformers.Models.Configuration;
+using Sharpformers.Nn;
+using Sharpformers.Tensors;
+using Sharpformers.Tensors.Formats;
+using Sharpformers.Tokenizers;
+using Sharpformers.Utils;
+
+namespace Sharpformers.Models;
+
+/// <summary>
+/// What every model shares, as transformers' PreTrainedModel: its config, its parameters by state-dict
+/// name, the report of how its checkpoint loaded, and <see cref="SavePretrained"/>. A model loaded
+/// from safetensors maps its weights from the file; dispose it to unmap them.
+/// </summary>
+public abstract class PreTrainedModel : IDisposable
+{
+    private readonly ConcurrentBag<ActivationArena> arenas = [];
+    private ICheckpointReader? checkpoint;
+
+    private readonly ParameterCollection allParameters;
+    private readonly string prefix;
+
+    protected PreTrainedModel(PretrainedConfig config, ParameterBuilder builder)
+    {
+        Config = config;
+        allParameters = builder.Parameters;
+        prefix = builder.CurrentPrefix.Length == 0 ? "" : builder.CurrentPrefix + ".";
+    }
+
+    public PretrainedConfig Config { get; }
+
+    /// <summary>
+    /// Every parameter by its state-dict name, in torch's named_parameters() order. A model nested in
+    /// another (the "bert" inside BertForSequenceClassification) lists only its own.
+    /// </summary>
+    public ParameterCollection Parameters => prefix.Length == 0 ? allParameters : allParameters.Subset(prefix);
+
+    /// <summary>How the checkpoint's weights matched the model; null for a model built from its config.</summary>
+    public WeightLoadReport? LoadReport { get; private set; }
+
+    /// <summary>The transformers class this model mirrors ("BertForSequenceClassification"); saved as the config's architectures.</summary>
+    public virtual string ClassName => GetType().Name;
+
+    /// <summary>Number of scalar parameters.</summary>
+    public long NumParameters => Parameters.ElementCount;
+
+    /// <summary>The state dict: name → tensor, names relative to this model (as torch's model.state_dict()).</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> StateDict() =>
+        Parameters.Select(p => new KeyValuePair<string, Tensor>(p.Name[prefix.Length..], p.Value));
+
+    /// <summary>
+    /// Writes config.json and model.safetensors (HF's {"format": "pt"} metadata) into
+    /// <paramref name="directory"/>. A new folder appears complete or not at all; in an existing folder
+    /// each file is replaced atomically and other files are left alone. Python transformers loads the
+    /// result unchanged.
+    /// </summary>
+    public void SavePretrained(string directory)
+    {
+        var config = Config.Clone();
+        config.Architectures = [ClassName];
+        config.TorchDtype = "float32";
+        string full = Path.GetFullPath(directory);
+        if (!Directory.Exists(full))
+        {
+            AtomicDirectory.Create(full, temp => WriteFiles(temp, config));
+            return;
+        }
+        // An existing folder may hold other things (tokenizer files, a Trainer's checkpoint-N folders):
+        // each file is replaced atomically instead, weights first so config.json never describes
+        // weights that are not there yet.
+        WriteFiles(full, config);
+    }
+
+    private void WriteFiles(string folder, PretrainedConfig config)
+    {
+        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), StateDict());
+        config.SavePretrained(folder);
+    }
+
+    public void Dispose()
+    {
+        checkpoint?.Dispose();
+        checkpoint = null;
+        GC.SuppressFinalize(this);
+    }
+
+    internal void AttachCheckpoint(ICheckpointReader reader, WeightLoadReport report)
+    {
+        checkpoint = reader;
+        LoadReport = report;
+    }
+
+    /// <summary>Scratch memory for one forward pass; concurrent passes get separate arenas.</summary>
+    protected ActivationArena RentArena() => arenas.TryTake(out var arena) ? arena : new ActivationArena();
+
+    protected void ReturnArena(ActivationArena arena)
+    {
+        arena.Reset();
+        arenas.Add(arena);
+    }
+
+    /// <summary>The configs output switches, overridden per call.</summary>
+    protected (bool Attentions, bool HiddenStates) OutputSwitches(bool? outputAttentions, bool? outputHiddenStates) =>
+        (outputAttentions ?? Config.OutputAttentions, outputHiddenStates ?? Config.OutputHiddenStates);
+}
+
+/// <summary>A bare encoder (what AutoModel returns): input ids to hidden states.</summary>
+public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder builder) : PreTrainedModel(config, builder)
+{
+    public abstract BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null);
+
+    public BaseModelOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
+        bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), outputAttentions, outputHiddenStates);
+
+    /// <summary>A tokenizer's output straight in, as <c>model(**inputs)</c>.</summary>
+    public BaseModelOutput Forward(BatchEncoding inputs, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(ModelInputs.FromBatchEncoding(inputs), outputAttentions, outputHiddenStates);
+}
+
+/// <summary>An encoder with a sequence-classification head (what AutoModelForSequenceClassification returns).</summary>
+public abstract class SequenceClassificationModel(PretrainedConfig config, ParameterBuilder builder) : PreTrainedModel(config, builder)
+{
+    public int NumLabels => Config.NumLabels;
+
+    /// <summary>
+    /// Logits for each sequence, and the loss when <paramref name="labels"/> are given: an
+    /// <see cref="IntTensor"/> of class indices (B) for single-label classification, a
+    /// <see cref="Tensor"/> of multi-hot rows (B, num_labels) for multi-label, or of targets (B) when
+    /// num_labels is 1 (regression), decided as transformers decides problem_type.
+    /// </summary>
+    public abstract SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null);
+
+    public SequenceClassifierOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
+        ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), labels, outputAttentions, outputHiddenStates);
+
+    /// <summary>A tokenizer's output straight in, as <c>model(**inputs, labels=labels)</c>.</summary>
+    public SequenceClassifierOutput Forward(BatchEncoding inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(ModelInputs.FromBatchEncoding(inputs), labels, outputAttentions, outputHiddenStates);
+}

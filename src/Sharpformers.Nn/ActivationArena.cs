@@ -1,0 +1,52 @@
+namespace Sharpformers.Nn;
+
+/// <summary>
+/// Scratch memory for one forward pass, handed out in slices. The first pass of a given size
+/// allocates as it goes and records the total; <see cref="Reset"/> then grows one buffer to that total,
+/// so later passes of the same or a smaller size allocate nothing. Slices are valid until Reset.
+/// Not thread-safe: each concurrent forward pass rents its own arena.
+/// </summary>
+public sealed class ActivationArena
+{
+    private float[] buffer = [];
+    private int used;
+    private long requested;
+
+    /// <summary>Floats currently reserved by the arena's buffer.</summary>
+    public int Capacity => buffer.Length;
+
+    /// <summary>A slice of <paramref name="length"/> floats with unspecified contents.</summary>
+    public Memory<float> Take(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        // Slices start on 16-float (64-byte) boundaries within the buffer so vector loads line up alike.
+        int rounded = (length + 15) & ~15;
+        requested += rounded;
+        if (used + (long)rounded <= buffer.Length)
+        {
+            var slice = buffer.AsMemory(used, length);
+            used += rounded;
+            return slice;
+        }
+        return GC.AllocateUninitializedArray<float>(length);
+    }
+
+    /// <summary>Like <see cref="Take"/>, zero-filled.</summary>
+    public Memory<float> TakeZeroed(int length)
+    {
+        var memory = Take(length);
+        memory.Span.Clear();
+        return memory;
+    }
+
+    /// <summary>Releases every slice; grows the buffer to the largest pass seen so the next one fits.</summary>
+    public void Reset()
+    {
+        if (requested > buffer.Length && requested <= Array.MaxLength)
+        {
+            buffer = GC.AllocateUninitializedArray<float>((int)requested);
+        }
+        used = 0;
+        requested = 0;
+    }
+}

@@ -1,0 +1,81 @@
+using Sharpformers.Tensors;
+
+namespace Sharpformers.Nn;
+
+/// <summary>
+/// A learnable tensor of a layer. <see cref="Value"/> is the weight itself (possibly memory-mapped
+/// straight from the checkpoint); <see cref="Grad"/> is where a backward pass accumulates its gradient
+/// (allocated by training, null during inference, so inference keeps no gradient state).
+/// </summary>
+public sealed class Parameter(string name, Tensor value, bool requiresGrad = true)
+{
+    /// <summary>The full state-dict name, e.g. "bert.encoder.layer.0.attention.self.query.weight".</summary>
+    public string Name { get; } = name;
+
+    public Tensor Value { get; private set; } = value;
+
+    public Tensor? Grad { get; set; }
+
+    /// <summary>False for tensors a model keeps fixed (e.g. DistilBERT's sinusoidal position table).</summary>
+    public bool RequiresGrad { get; set; } = requiresGrad;
+
+    public IReadOnlyList<int> Shape => Value.Shape;
+
+    /// <summary>Replaces the value with a tensor of the same shape (loading, or copying weights out of a mapping).</summary>
+    public void Assign(Tensor newValue)
+    {
+        if (!newValue.Shape.SequenceEqual(Value.Shape))
+        {
+            throw new ArgumentException(
+                $"Parameter '{Name}' has shape {TensorShape.Format(Value.Shape.ToArray())}, the new value {TensorShape.Format(newValue.Shape.ToArray())}.", nameof(newValue));
+        }
+        Value = newValue;
+    }
+
+    public override string ToString() => $"{Name} {TensorShape.Format(Value.Shape.ToArray())}";
+}
+
+/// <summary>A model's parameters by name, in the order they were created (torch's named_parameters() order).</summary>
+public sealed class ParameterCollection : IReadOnlyList<Parameter>
+{
+    private readonly List<Parameter> ordered = [];
+    private readonly Dictionary<string, Parameter> byName = new(StringComparer.Ordinal);
+
+    public int Count => ordered.Count;
+
+    public Parameter this[int index] => ordered[index];
+
+    public Parameter this[string name] =>
+        byName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
+
+    public bool TryGet(string name, out Parameter parameter) => byName.TryGetValue(name, out parameter!);
+
+    public bool Contains(string name) => byName.ContainsKey(name);
+
+    internal void Add(Parameter parameter)
+    {
+        if (!byName.TryAdd(parameter.Name, parameter))
+        {
+            throw new InvalidOperationException($"Parameter '{parameter.Name}' was created twice (a name clash in the model definition).");
+        }
+        ordered.Add(parameter);
+    }
+
+    /// <summary>The parameters whose names start with <paramref name="namePrefix"/>, in order.</summary>
+    public ParameterCollection Subset(string namePrefix)
+    {
+        var subset = new ParameterCollection();
+        foreach (var p in ordered)
+        {
+            if (p.Name.StartsWith(namePrefix, StringComparison.Ordinal)) subset.Add(p);
+        }
+        return subset;
+    }
+
+    /// <summary>The number of scalar values over all parameters.</summary>
+    public long ElementCount => ordered.Sum(p => (long)p.Value.Length);
+
+    public IEnumerator<Parameter> GetEnumerator() => ordered.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
