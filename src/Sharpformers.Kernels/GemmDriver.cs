@@ -1,0 +1,75 @@
+namespace Sharpformers.Kernels;
+
+/// <summary>
+/// One GEMM as the blocked driver sees it: op(A) read in place (row-major) or panel by panel
+/// (transposed), B already packed in <see cref="Layout"/>, C written in place.
+/// </summary>
+internal unsafe struct GemmProblem
+{
+    public Transpose TransA;
+    public int M;
+    public int N;
+    public float Alpha;
+    public float Beta;
+    public float* A;
+    public nint Lda;
+
+    /// <summary>op(A) packed in MR-row panels per k block (transposed A), or null when A is read in place.</summary>
+    public float* PackedA;
+    public float* PackedB;
+    public GemmLayout Layout;
+    public float* C;
+    public nint Ldc;
+}
+
+/// <summary>
+/// The cache-blocked loops around the micro-kernel, generic over the instruction set. The order is
+/// BLIS's (with A and B in swapped roles because our vectors run along n): for each k block, each
+/// MR-row micro-panel of A stays in L1 (8 rows × ≤512 deep = 16 KB) while the task's B slice
+/// (k block × a few panels, sized to L2) streams past it panel by panel; C tiles are updated in place.
+/// Row-major A needs no packing: the kernel reads MR rows through row pointers. Transposed A arrives
+/// packed in MR-row panels (see <see cref="GemmPacking.PackTransposedA"/>).
+/// </summary>
+internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernelSet
+{
+
+    /// <summary>C rows [row0, row1) × B panels [panel0, panel1), all of k.</summary>
+    public static void ComputeBlock(in GemmProblem p, int row0, int row1, int panel0, int panel1)
+    {
+        var layout = p.Layout;
+        int mr = TK.MR;
+        for (int block = 0; block < layout.KBlocks; block++)
+        {
+            int k0 = block * layout.KcBlock;
+            int depth = layout.BlockDepth(block);
+            float beta = block == 0 ? p.Beta : 1f;
+            for (int i = row0; i < row1; i += mr)
+            {
+                int rows = Math.Min(mr, row1 - i);
+                float* a;
+                nint rsA, csA;
+                if (p.PackedA is null)
+                {
+                    a = p.A + i * p.Lda + k0;
+                    rsA = p.Lda;
+                    csA = 1;
+                }
+                else
+                {
+                    a = p.PackedA + (long)k0 * GemmPacking.PaddedRows(p.M, mr) + (long)i * depth;
+                    rsA = 1;
+                    csA = mr;
+                }
+                float* cRow = p.C + i * p.Ldc;
+                for (int j = panel0; j < panel1; j++)
+                {
+                    int col0 = j * layout.PanelWidth;
+                    int width = layout.PanelStoredWidth(j);
+                    int cols = Math.Min(width, p.N - col0);
+                    TK.Tile(width, depth, a, rsA, csA, rows, p.PackedB + layout.PanelOffset(block, j), width,
+                        cRow + col0, p.Ldc, cols, p.Alpha, beta);
+                }
+            }
+        }
+    }
+}
