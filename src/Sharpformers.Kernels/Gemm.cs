@@ -5,12 +5,19 @@ namespace Sharpformers.Kernels;
 /// C (m, n) = alpha · op(A) (m, k) · op(B) (k, n) + beta · C.
 /// When beta is 0, C is overwritten (whatever it held, NaN included), as in BLAS; when alpha is 0 or
 /// k is 0, A and B are not read and C = beta · C.
-/// Packed, cache-blocked and multi-threaded (see GemmDriver / GemmRunner); AVX-512, AVX2+FMA or
-/// scalar kernels chosen at run time. Results do not depend on the thread count: every element of C is
-/// summed in the same order whichever thread computes it.
+/// Packed, cache-blocked and multi-threaded over <see cref="KernelParallel.MaxThreads"/> (see
+/// GemmDriver and GemmRunner); AVX-512, AVX2+FMA or scalar micro-kernels chosen at run time. Results
+/// do not depend on the thread count: every element of C is summed in the same order whichever thread
+/// computes it. <see cref="GemmReference"/> is the naive version it is tested against.
 /// </summary>
 public static class Gemm
 {
+    /// <summary>Below this many multiply-adds a GEMM runs on one thread (a hand-off costs a few µs).</summary>
+    private const long ParallelMinMacs = 1L << 20;
+
+    [ThreadStatic]
+    private static BatchJob? cachedBatchJob;
+
     /// <summary>The instruction set the fast paths use on this machine.</summary>
     public static GemmIsa Isa => GemmDispatch.Current;
 
@@ -28,23 +35,7 @@ public static class Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
-            if (k == 0 || alpha == 0f)
-            {
-                ScaleC(m, n, beta, pc, ldc);
-                return;
-            }
-            switch (GemmDispatch.Current)
-            {
-                case GemmIsa.Avx512:
-                    GemmRunner<GemmKernelsAvx512>.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-                    break;
-                case GemmIsa.Avx2:
-                    GemmRunner<GemmKernelsAvx2>.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-                    break;
-                default:
-                    GemmRunner<GemmKernelsScalar>.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-                    break;
-            }
+            Run(GemmDispatch.Current, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, ThreadsFor(m, n, k));
         }
     }
 
@@ -110,16 +101,17 @@ public static class Gemm
                 ScaleC(m, n, beta, pc, ldc);
                 return;
             }
+            int threads = ThreadsFor(m, n, k);
             switch (b.Isa)
             {
                 case GemmIsa.Avx512:
-                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc);
+                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
                     break;
                 case GemmIsa.Avx2:
-                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc);
+                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
                     break;
                 default:
-                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc);
+                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
                     break;
             }
         }
@@ -127,18 +119,103 @@ public static class Gemm
 
     /// <summary>
     /// <paramref name="batchCount"/> independent SGEMMs; operand i starts at i · stride in each span
-    /// (attention: per (batch, head) QKᵀ and P·V).
+    /// (attention: per (batch, head) QKᵀ and P·V). Small products run one per thread, large ones one
+    /// after another with each split across threads.
     /// </summary>
-    public static void SgemmStridedBatched(
+    public static unsafe void SgemmStridedBatched(
         Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
         float beta, Span<float> c, int ldc, long strideC, int batchCount)
     {
-        for (int i = 0; i < batchCount; i++)
+        GemmChecks.Dimensions(m, n, k);
+        if (batchCount < 0) KernelThrow.Argument(nameof(batchCount), "batchCount must be non-negative.");
+        GemmChecks.Batch(transA, m, k, a.Length, lda, strideA, batchCount, nameof(a));
+        GemmChecks.Batch(transB, k, n, b.Length, ldb, strideB, batchCount, nameof(b));
+        GemmChecks.BatchDestination(m, n, c.Length, ldc, strideC, batchCount);
+        if (m == 0 || n == 0 || batchCount == 0) return;
+        var isa = GemmDispatch.Current;
+        int threads = KernelParallel.AvailableThreads;
+        long macs = (long)m * n * k;
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
         {
-            Sgemm(transA, transB, m, n, k, alpha,
-                a[(int)(i * strideA)..], lda, b[(int)(i * strideB)..], ldb,
-                beta, c[(int)(i * strideC)..], ldc);
+            if (threads == 1 || batchCount == 1 || macs >= ParallelMinMacs * 8)
+            {
+                int inner = ThreadsFor(m, n, k);
+                for (int i = 0; i < batchCount; i++)
+                {
+                    Run(isa, transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, inner);
+                }
+                return;
+            }
+            var job = cachedBatchJob ?? new BatchJob();
+            cachedBatchJob = null;
+            try
+            {
+                job.Isa = isa;
+                job.TransA = transA;
+                job.TransB = transB;
+                job.M = m;
+                job.N = n;
+                job.K = k;
+                job.Alpha = alpha;
+                job.Beta = beta;
+                job.A = pa;
+                job.Lda = lda;
+                job.StrideA = strideA;
+                job.B = pb;
+                job.Ldb = ldb;
+                job.StrideB = strideB;
+                job.C = pc;
+                job.Ldc = ldc;
+                job.StrideC = strideC;
+                KernelParallel.For(batchCount, job);
+            }
+            finally
+            {
+                cachedBatchJob = job;
+            }
+        }
+    }
+
+    /// <summary>Threads worth using for an m×n×k product: one below ~1 M multiply-adds (a few µs of work).</summary>
+    internal static int ThreadsFor(int m, int n, int k) =>
+        (long)m * n * k < ParallelMinMacs ? 1 : KernelParallel.AvailableThreads;
+
+    private static unsafe void Run(GemmIsa isa, Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+    {
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        switch (isa)
+        {
+            case GemmIsa.Avx512:
+                Run<GemmKernelsAvx512>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                break;
+            case GemmIsa.Avx2:
+                Run<GemmKernelsAvx2>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                break;
+            default:
+                Run<GemmKernelsScalar>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                break;
+        }
+    }
+
+    private static unsafe void Run<TK>(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+        where TK : struct, IGemmKernelSet
+    {
+        if (GemmSkinny<TK>.Handles(m, transB))
+        {
+            GemmSkinny<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        }
+        else
+        {
+            GemmRunner<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
         }
     }
 
@@ -153,5 +230,30 @@ public static class Gemm
                 for (int j = 0; j < row.Length; j++) row[j] *= beta;
             }
         }
+    }
+
+    /// <summary>Item i of a strided batch, run single-threaded on whichever pool thread takes it.</summary>
+    private sealed unsafe class BatchJob : IParallelBody
+    {
+        public GemmIsa Isa;
+        public Transpose TransA;
+        public Transpose TransB;
+        public int M;
+        public int N;
+        public int K;
+        public float Alpha;
+        public float Beta;
+        public float* A;
+        public nint Lda;
+        public long StrideA;
+        public float* B;
+        public nint Ldb;
+        public long StrideB;
+        public float* C;
+        public nint Ldc;
+        public long StrideC;
+
+        public void Invoke(int index) =>
+            Run(Isa, TransA, TransB, M, N, K, Alpha, A + index * StrideA, Lda, B + index * StrideB, Ldb, Beta, C + index * StrideC, Ldc, threads: 1);
     }
 }

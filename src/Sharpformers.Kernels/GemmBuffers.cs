@@ -48,6 +48,14 @@ internal static class GemmScratch
     [ThreadStatic]
     private static AlignedBuffer? packedA;
 
+    [ThreadStatic]
+    private static AlignedBuffer? tail;
+
+    /// <summary>Small per-thread scratch (ragged panels, gathered rows) of the few-rows path.</summary>
+    public static AlignedBuffer RentTail(long floats) => Rent(ref tail, floats);
+
+    public static void ReturnTail(AlignedBuffer buffer) => Return(ref tail, buffer);
+
     public static AlignedBuffer RentPackedB(long floats) => Rent(ref packedB, floats);
 
     public static void ReturnPackedB(AlignedBuffer buffer) => Return(ref packedB, buffer);

@@ -1,7 +1,7 @@
 namespace Sharpformers.Kernels;
 
 /// <summary>
-/// One GEMM as the blocked driver sees it: op(A) read in place (row-major) or panel by panel
+/// One GEMM as the blocked driver sees it: op(A) read in place (row-major) or pre-packed in panels
 /// (transposed), B already packed in <see cref="Layout"/>, C written in place.
 /// </summary>
 internal unsafe struct GemmProblem
@@ -32,7 +32,6 @@ internal unsafe struct GemmProblem
 /// </summary>
 internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernelSet
 {
-
     /// <summary>C rows [row0, row1) × B panels [panel0, panel1), all of k.</summary>
     public static void ComputeBlock(in GemmProblem p, int row0, int row1, int panel0, int panel1)
     {

@@ -91,9 +91,13 @@ internal static class GemmDispatch
         : Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported ? GemmIsa.Avx2
         : GemmIsa.Scalar;
 
+    [ThreadStatic]
     private static GemmIsa? forced;
 
-    /// <summary>Tests set this to run the AVX2 or scalar path on an AVX-512 machine; null restores detection.</summary>
+    /// <summary>
+    /// Tests set this to run the AVX2 or scalar path on an AVX-512 machine; null restores detection.
+    /// Per thread, so a test forcing a path does not change what concurrent callers run.
+    /// </summary>
     public static GemmIsa? Forced
     {
         get => forced;

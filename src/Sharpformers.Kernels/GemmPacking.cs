@@ -215,21 +215,20 @@ internal static unsafe class GemmPacking
         int depth = layout.BlockDepth(block);
         long blockBase = (long)block * layout.KcBlock * PaddedRows(m, mr);
         bool vector8 = mr == 8 && Vector256.IsHardwareAccelerated;
-        for (int p = 0; p < depth; p++)
+        for (int i = panel0; i < panel1; i++)
         {
-            float* src = a + (k0 + p) * lda;
-            for (int i = panel0; i < panel1; i++)
+            float* d = packed + blockBase + (long)i * mr * depth;
+            float* s = a + k0 * lda + i * mr;
+            int rows = Math.Min(mr, m - i * mr);
+            if (vector8 && rows == 8)
             {
-                float* d = packed + blockBase + (long)i * mr * depth + p * mr;
-                float* s = src + i * mr;
-                int rows = Math.Min(mr, m - i * mr);
-                if (vector8 && rows == 8)
+                for (int p = 0; p < depth; p++) Vector256.Store(Vector256.Load(s + p * lda), d + p * 8);
+            }
+            else
+            {
+                for (int p = 0; p < depth; p++)
                 {
-                    Vector256.Store(Vector256.Load(s), d);
-                }
-                else
-                {
-                    for (int r = 0; r < rows; r++) d[r] = s[r];
+                    for (int r = 0; r < rows; r++) d[p * mr + r] = s[p * lda + r];
                 }
             }
         }

@@ -10,9 +10,6 @@ namespace Sharpformers.Kernels;
 /// </summary>
 internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
 {
-    /// <summary>Below this many multiply-adds a GEMM runs on one thread (a hand-off costs a few µs).</summary>
-    private const long ParallelMinMacs = 1L << 20;
-
     /// <summary>Bytes of B one rectangle streams per k block: about half of Zen's 1 MB L2, the rest is for A and C.</summary>
     private const int SliceBytes = 512 * 1024;
 
@@ -27,10 +24,9 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
 
     /// <summary>C = alpha · op(A) · op(B) + beta · C with B (and transposed A) packed here first.</summary>
     public static void Run(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
     {
         var layout = GemmLayout.For<TK>(k, n);
-        int threads = ThreadsFor(m, n, k);
         var packedB = GemmScratch.RentPackedB(layout.PackedLength);
         var packedA = transA == Transpose.Yes ? GemmScratch.RentPackedA(PackedALength(layout, m)) : null;
         try
@@ -51,10 +47,9 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
     }
 
     /// <summary>C = alpha · op(A) · B + beta · C with B pre-packed by <see cref="Gemm.PackB"/>.</summary>
-    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float beta, float* c, nint ldc)
+    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float beta, float* c, nint ldc, int threads)
     {
         var layout = b.Layout;
-        int threads = ThreadsFor(m, b.Columns, b.Rows);
         var packedA = transA == Transpose.Yes ? GemmScratch.RentPackedA(PackedALength(layout, m)) : null;
         try
         {
@@ -123,9 +118,6 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             cachedPack = job;
         }
     }
-
-    public static int ThreadsFor(int m, int n, int k) =>
-        (long)m * n * k < ParallelMinMacs ? 1 : KernelParallel.AvailableThreads;
 
     private static void Compute(in GemmProblem problem, int threads)
     {
