@@ -119,8 +119,10 @@ public static class Gemm
 
     /// <summary>
     /// <paramref name="batchCount"/> independent SGEMMs; operand i starts at i · stride in each span
-    /// (attention: per (batch, head) QKᵀ and P·V). Small products run one per thread, large ones one
-    /// after another with each split across threads.
+    /// (attention: per (batch, head) QKᵀ and P·V; items may interleave, e.g. head h writing columns
+    /// h·D..h·D+D of a (T, H·D) context with ldc = H·D and strideC = D). Items may run concurrently, so
+    /// the C items must not overlap. Small products run one per thread, large ones one after another
+    /// with each split across threads.
     /// </summary>
     public static unsafe void SgemmStridedBatched(
         Transpose transA, Transpose transB, int m, int n, int k, float alpha,

@@ -46,10 +46,6 @@ internal static class GemmChecks
     public static void BatchDestination(int m, int n, int spanLength, int ldc, long strideC, int batchCount)
     {
         if (strideC < 0) KernelThrow.Argument("strideC", $"strideC must be non-negative, got {strideC}.");
-        if (batchCount > 1 && m > 0 && n > 0 && strideC < (long)(m - 1) * ldc + n)
-        {
-            KernelThrow.Argument("strideC", $"strideC {strideC} makes batch items of C overlap (each needs {(long)(m - 1) * ldc + n}).");
-        }
         long lastStart = batchCount > 0 ? (batchCount - 1) * strideC : 0;
         if (lastStart > spanLength) KernelThrow.DestinationTooShort("c");
         Destination(m, n, (int)Math.Min(int.MaxValue, spanLength - lastStart), ldc);

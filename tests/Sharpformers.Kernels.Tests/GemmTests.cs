@@ -203,6 +203,34 @@ public sealed class GemmTests
     }
 
     [Fact]
+    public void StridedBatchedWritesInterleavedHeadColumns()
+    {
+        // Attention's P·V: head h of a (T, H·D) context is columns h·D..h·D+D, so ldc = H·D and
+        // strideC = D; items interleave in memory without overlapping.
+        var rng = new Random(17);
+        const int seq = 37, heads = 12, headDim = 64, width = heads * headDim;
+        var probs = Random(rng, heads * seq * seq);
+        var value = Random(rng, seq * width);
+        var context = Filled(seq * width, float.NaN);
+        Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, seq, headDim, seq, 1f,
+            probs, seq, (long)seq * seq, value, width, headDim, 0f, context, width, headDim, heads);
+        for (int h = 0; h < heads; h++)
+        {
+            var expected = new float[seq * headDim];
+            GemmReference.Sgemm(Transpose.No, Transpose.No, seq, headDim, seq, 1f,
+                probs.AsSpan(h * seq * seq), seq, value.AsSpan(h * headDim), width, 0f, expected, headDim);
+            for (int t = 0; t < seq; t++)
+            {
+                for (int d = 0; d < headDim; d++)
+                {
+                    Assert.True(Math.Abs(expected[t * headDim + d] - context[t * width + h * headDim + d]) <= 1e-4f,
+                        $"head {h}, row {t}, column {d}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void StridedBatchedIsTheSameOnOneAndTwoThreads()
     {
         var rng = new Random(3);
@@ -229,7 +257,7 @@ public sealed class GemmTests
         Assert.Equal("ldc", Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, 4, 4, 4, 1f, x, 4, x, 4, 0f, x, 3)).ParamName);
         Assert.Equal("m", Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, -1, 4, 4, 1f, x, 4, x, 4, 0f, x, 4)).ParamName);
         Assert.Equal("strideC", Assert.Throws<ArgumentException>(() =>
-            Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, 2, 2, 2, 1f, x, 2, 4, x, 2, 4, 0f, x, 2, 1, 3)).ParamName);
+            Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, 2, 2, 2, 1f, x, 2, 4, x, 2, 4, 0f, x, 2, -1, 3)).ParamName);
         Assert.Equal("a", Assert.Throws<ArgumentException>(() =>
             Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, 2, 2, 2, 1f, x, 2, 60, x, 2, 4, 0f, x, 2, 4, 3)).ParamName);
     }
