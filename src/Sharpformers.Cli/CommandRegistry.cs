@@ -8,5 +8,6 @@ public static class CommandRegistry
     public static IReadOnlyList<ICliCommand> All() =>
     [
         // Each command lives in Commands/<Name>Command.cs.
+        new Commands.BenchCommand(),
     ];
 }
