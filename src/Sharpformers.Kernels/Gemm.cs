@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Sharpformers.Kernels;
 
 /// <summary>
@@ -221,6 +222,7 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ScaleC(int m, int n, float beta, float* c, nint ldc)
     {
         for (int i = 0; i < m; i++)

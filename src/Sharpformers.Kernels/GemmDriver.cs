@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Sharpformers.Kernels;
 
 /// <summary>
@@ -33,6 +34,7 @@ internal unsafe struct GemmProblem
 internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernelSet
 {
     /// <summary>C rows [row0, row1) × B panels [panel0, panel1), all of k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ComputeBlock(in GemmProblem p, int row0, int row1, int panel0, int panel1)
     {
         var layout = p.Layout;

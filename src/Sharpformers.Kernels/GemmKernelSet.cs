@@ -59,6 +59,7 @@ internal readonly unsafe struct GemmKernelsScalar : IGemmKernelSet
 
     public static GemmIsa Isa => GemmIsa.Scalar;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
     {
         float* acc = stackalloc float[16];

@@ -48,6 +48,7 @@ internal readonly record struct GemmLayout(int K, int N, int KcBlock, int PanelW
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs panels [panel0, panel1) of k block <paramref name="block"/> of op(B) into <paramref name="packed"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(in GemmLayout layout, Transpose transB, float* b, nint ldb, int block, int panel0, int panel1, float* packed)
     {
         int k0 = block * layout.KcBlock;
@@ -70,6 +71,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[p, 0..width) = src[p·ld + 0..cols), zero past cols: op(B) rows are stored rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRows(float* src, nint ld, int depth, int cols, int width, float* dst)
     {
         for (int p = 0; p < depth; p++)
@@ -91,6 +93,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[p, j] = src[j·ld + p] for j &lt; cols, zero past cols: op(B) rows are stored columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposed(float* src, nint ld, int depth, int cols, int width, float* dst)
     {
         int j = 0;
@@ -209,6 +212,7 @@ internal static unsafe class GemmPacking
     /// Reads A row by row (contiguous), so the hardware prefetcher streams it; rows past m are left unset
     /// (the kernel never reads them: rows past the edge alias row 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackTransposedA(in GemmLayout layout, int m, int mr, float* a, nint lda, int block, int panel0, int panel1, float* packed)
     {
         int k0 = block * layout.KcBlock;

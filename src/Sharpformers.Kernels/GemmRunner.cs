@@ -104,7 +104,7 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             job.BChunks = bChunks;
             job.PanelsPerUnit = panelsPerUnit;
             long elements = (b is null ? 0 : layout.PackedLength) + (transposedA is null ? 0 : (long)layout.K * m);
-            if (threads == 1 || units == 1 || elements < 64 * 1024)
+            if (threads == 1 || units == 1 || elements < 256 * 1024)
             {
                 for (int u = 0; u < units; u++) job.Invoke(u);
             }

@@ -61,6 +61,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
     }
 
     /// <summary>Columns [col0, col1) of C through the micro-kernel, B rows read at stride ldb.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelColumns(SkinnyJob p, int col0, int col1)
     {
         nint rsA = p.TransA == Transpose.No ? p.Lda : 1;
@@ -101,6 +102,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
     }
 
     /// <summary>C[i, j] = alpha · dot(op(A) row i, B row j) + beta · C[i, j] for columns [col0, col1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotColumns(SkinnyJob p, int col0, int col1)
     {
         int k = p.K;
@@ -150,6 +152,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
         beta == 0f ? alpha * dot : alpha * dot + beta * prior;
 
     /// <summary>Four dot products of x against rows y, y + ld, y + 2ld, y + 3ld (x loaded once per step).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4(float* x, float* y, nint ld, int k, out float d0, out float d1, out float d2, out float d3)
     {
         float* y1 = y + ld, y2 = y + 2 * ld, y3 = y + 3 * ld;
@@ -200,6 +203,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot1(float* x, float* y, int k)
     {
         int q = 0;
