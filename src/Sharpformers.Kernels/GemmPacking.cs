@@ -121,7 +121,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>d[q·ldd + r] = s[r·lds + q] for a 16×16 block, in registers: 32-bit and 64-bit interleaves, then two 128-bit lane shuffles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16x16(float* s, nint lds, float* d, nint ldd)
     {
         Vector512<float> r0 = Vector512.Load(s + 0 * lds);
