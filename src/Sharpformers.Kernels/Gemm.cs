@@ -22,21 +22,34 @@ public static class Gemm
     /// <summary>The instruction set the fast paths use on this machine.</summary>
     public static GemmIsa Isa => GemmDispatch.Current;
 
+    public static void Sgemm(
+        Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, ReadOnlySpan<float>.Empty, beta, c, ldc);
+
+    /// <summary>
+    /// C (m, n) = alpha · op(A) · op(B) + bias + beta · C, with <paramref name="bias"/> (n values, or
+    /// empty for none) added to every row inside the kernel's epilogue (no extra pass over C): a
+    /// linear layer's y = x·Wᵀ + b in one call.
+    /// </summary>
     public static unsafe void Sgemm(
         Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc)
     {
         GemmChecks.Dimensions(m, n, k);
         GemmChecks.Operand(transA, m, k, a.Length, lda, nameof(a));
         GemmChecks.Operand(transB, k, n, b.Length, ldb, nameof(b));
+        GemmChecks.Bias(n, bias.Length);
         GemmChecks.Destination(m, n, c.Length, ldc);
         if (m == 0 || n == 0) return;
         fixed (float* pa = a)
         fixed (float* pb = b)
+        fixed (float* pbias = bias)
         fixed (float* pc = c)
         {
-            Run(GemmDispatch.Current, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, ThreadsFor(m, n, k));
+            Run(GemmDispatch.Current, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, bias.IsEmpty ? null : pbias, beta, pc, ldc, ThreadsFor(m, n, k));
         }
     }
 
@@ -80,10 +93,21 @@ public static class Gemm
     }
 
     /// <summary>C (m, n) = alpha · op(A) (m, k) · B (k, n) + beta · C, with B packed by <see cref="PackB"/>.</summary>
+    public static void Sgemm(
+        Transpose transA, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, PackedMatrix b,
+        float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, m, n, k, alpha, a, lda, b, ReadOnlySpan<float>.Empty, beta, c, ldc);
+
+    /// <summary>
+    /// C (m, n) = alpha · op(A) (m, k) · B (k, n) + bias + beta · C, with B packed by <see cref="PackB"/>
+    /// and <paramref name="bias"/> (n values, or empty) added in the epilogue: y = x·Wᵀ + b for a
+    /// linear layer whose W was packed at load time.
+    /// </summary>
     public static unsafe void Sgemm(
         Transpose transA, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, PackedMatrix b,
-        float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc)
     {
         ArgumentNullException.ThrowIfNull(b);
         GemmChecks.Dimensions(m, n, k);
@@ -92,27 +116,30 @@ public static class Gemm
             KernelThrow.Argument(nameof(b), $"Packed matrix is ({b.Rows}, {b.Columns}) but the product needs op(B) of shape ({k}, {n}).");
         }
         GemmChecks.Operand(transA, m, k, a.Length, lda, nameof(a));
+        GemmChecks.Bias(n, bias.Length);
         GemmChecks.Destination(m, n, c.Length, ldc);
         if (m == 0 || n == 0) return;
         fixed (float* pa = a)
+        fixed (float* pbias = bias)
         fixed (float* pc = c)
         {
+            float* biasPointer = bias.IsEmpty ? null : pbias;
             if (k == 0 || alpha == 0f)
             {
-                ScaleC(m, n, beta, pc, ldc);
+                ScaleC(m, n, beta, biasPointer, pc, ldc);
                 return;
             }
             int threads = ThreadsFor(m, n, k);
             switch (b.Isa)
             {
                 case GemmIsa.Avx512:
-                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
                     break;
                 case GemmIsa.Avx2:
-                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
                     break;
                 default:
-                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
                     break;
             }
         }
@@ -148,7 +175,7 @@ public static class Gemm
                 int inner = ThreadsFor(m, n, k);
                 for (int i = 0; i < batchCount; i++)
                 {
-                    Run(isa, transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc, inner);
+                    Run(isa, transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, null, beta, pc + i * strideC, ldc, inner);
                 }
                 return;
             }
@@ -187,43 +214,44 @@ public static class Gemm
         (long)m * n * k < ParallelMinMacs ? 1 : KernelParallel.AvailableThreads;
 
     private static unsafe void Run(GemmIsa isa, Transpose transA, Transpose transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+        float* a, nint lda, float* b, nint ldb, float* bias, float beta, float* c, nint ldc, int threads)
     {
         if (k == 0 || alpha == 0f)
         {
-            ScaleC(m, n, beta, c, ldc);
+            ScaleC(m, n, beta, bias, c, ldc);
             return;
         }
         switch (isa)
         {
             case GemmIsa.Avx512:
-                Run<GemmKernelsAvx512>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                Run<GemmKernelsAvx512>(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, beta, c, ldc, threads);
                 break;
             case GemmIsa.Avx2:
-                Run<GemmKernelsAvx2>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                Run<GemmKernelsAvx2>(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, beta, c, ldc, threads);
                 break;
             default:
-                Run<GemmKernelsScalar>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+                Run<GemmKernelsScalar>(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, beta, c, ldc, threads);
                 break;
         }
     }
 
     private static unsafe void Run<TK>(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+        float* a, nint lda, float* b, nint ldb, float* bias, float beta, float* c, nint ldc, int threads)
         where TK : struct, IGemmKernelSet
     {
         if (GemmSkinny<TK>.Handles(m, transB))
         {
-            GemmSkinny<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            GemmSkinny<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, beta, c, ldc, threads);
         }
         else
         {
-            GemmRunner<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+            GemmRunner<TK>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, beta, c, ldc, threads);
         }
     }
 
+    /// <summary>C = beta · C + bias without a product (alpha or k is 0: A and B are not read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ScaleC(int m, int n, float beta, float* c, nint ldc)
+    private static unsafe void ScaleC(int m, int n, float beta, float* bias, float* c, nint ldc)
     {
         for (int i = 0; i < m; i++)
         {
@@ -232,6 +260,10 @@ public static class Gemm
             else if (beta != 1f)
             {
                 for (int j = 0; j < row.Length; j++) row[j] *= beta;
+            }
+            if (bias is not null)
+            {
+                for (int j = 0; j < row.Length; j++) row[j] += bias[j];
             }
         }
     }
@@ -258,6 +290,6 @@ public static class Gemm
         public long StrideC;
 
         public void Invoke(int index) =>
-            Run(Isa, TransA, TransB, M, N, K, Alpha, A + index * StrideA, Lda, B + index * StrideB, Ldb, Beta, C + index * StrideC, Ldc, threads: 1);
+            Run(Isa, TransA, TransB, M, N, K, Alpha, A + index * StrideA, Lda, B + index * StrideB, Ldb, null, Beta, C + index * StrideC, Ldc, threads: 1);
     }
 }

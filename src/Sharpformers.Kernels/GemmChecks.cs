@@ -50,4 +50,12 @@ internal static class GemmChecks
         if (lastStart > spanLength) KernelThrow.DestinationTooShort("c");
         Destination(m, n, (int)Math.Min(int.MaxValue, spanLength - lastStart), ldc);
     }
+
+    public static void Bias(int n, int biasLength)
+    {
+        if (biasLength != 0 && biasLength != n)
+        {
+            KernelThrow.Argument("bias", $"bias has {biasLength} values but C has {n} columns (pass one per column, or none).");
+        }
+    }
 }

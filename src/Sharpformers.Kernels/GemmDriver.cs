@@ -18,6 +18,9 @@ internal unsafe struct GemmProblem
     /// <summary>op(A) packed in MR-row panels per k block (transposed A), or null when A is read in place.</summary>
     public float* PackedA;
     public float* PackedB;
+
+    /// <summary>n column biases added once (on the first k block), or null.</summary>
+    public float* Bias;
     public GemmLayout Layout;
     public float* C;
     public nint Ldc;
@@ -100,6 +103,6 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernelSet
         int width = layout.PanelStoredWidth(j);
         int cols = Math.Min(width, p.N - col0);
         TK.Tile(width, depth, a, rsA, csA, rows, p.PackedB + layout.PanelOffset(block, j), width,
-            p.C + i * p.Ldc + col0, p.Ldc, cols, p.Alpha, beta);
+            p.C + i * p.Ldc + col0, p.Ldc, cols, p.Alpha, beta, block == 0 && p.Bias is not null ? p.Bias + col0 : null);
     }
 }

@@ -39,10 +39,11 @@ internal unsafe interface IGemmKernelSet
     static abstract GemmIsa Isa { get; }
 
     /// <summary>
-    /// C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, width] + beta · C (beta == 0: C is overwritten).
-    /// A element (r, p) is at a[r·rsA + p·csA]; B panel row p is at b + p·bStride (width readable floats).
+    /// C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, width] + bias + beta · C (beta == 0: C is overwritten).
+    /// A element (r, p) is at a[r·rsA + p·csA]; B panel row p is at b + p·bStride (width readable floats);
+    /// bias (cols floats, one per column) may be null.
     /// </summary>
-    static abstract void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta);
+    static abstract void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias);
 }
 
 /// <summary>
@@ -60,7 +61,7 @@ internal readonly unsafe struct GemmKernelsScalar : IGemmKernelSet
     public static GemmIsa Isa => GemmIsa.Scalar;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* acc = stackalloc float[16];
         for (int i = 0; i < 16; i++) acc[i] = 0f;
@@ -78,7 +79,8 @@ internal readonly unsafe struct GemmKernelsScalar : IGemmKernelSet
             float* cRow = c + r * ldc;
             for (int j = 0; j < cols; j++)
             {
-                cRow[j] = beta == 0f ? alpha * acc[r * 4 + j] : alpha * acc[r * 4 + j] + beta * cRow[j];
+                float t = MathF.FusedMultiplyAdd(acc[r * 4 + j], alpha, bias is null ? 0f : bias[j]);
+                cRow[j] = beta == 0f ? t : MathF.FusedMultiplyAdd(beta, cRow[j], t);
             }
         }
     }

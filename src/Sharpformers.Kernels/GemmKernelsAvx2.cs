@@ -20,10 +20,10 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
     public static GemmIsa Isa => GemmIsa.Avx2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
-        if (width == 16) Tile16(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta);
-        else Tile8(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta);
+        if (width == 16) Tile16(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta, bias);
+        else Tile8(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,9 +32,9 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaskStore(float* address, Vector256<float> mask, Vector256<float> value) => Avx.MaskStore(address, mask, value);
 
-    /// <summary>C[rows, cols] (op)= alpha · A[rows, kc] · Bpanel[kc, 16], rows ≤ 6, 8 &lt; cols ≤ 16.</summary>
+    /// <summary>C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, 16] + bias + beta · C, rows ≤ 6, 8 &lt; cols ≤ 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile16(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile16(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + 1 * rsA : a;
@@ -48,8 +48,11 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
         Vector256<float> c30 = default; Vector256<float> c31 = default;
         Vector256<float> c40 = default; Vector256<float> c41 = default;
         Vector256<float> c50 = default; Vector256<float> c51 = default;
+        // One induction variable (the A offset) doubles as the loop counter: the 8 row pointers,
+        // the B pointer and the strides already take most general-purpose registers.
         nint ao = 0;
-        for (int p = 0; p < kc; p++)
+        nint aoEnd = kc * csA;
+        while (ao != aoEnd)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> b1 = Vector256.Load(b + 8);
@@ -77,62 +80,65 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
 
         Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols - 8)).AsSingle();
         Vector256<float> va = Vector256.Create(alpha);
+        // The bias (one value per column, null for none) rides on the alpha scaling: t = acc·alpha + bias.
+        Vector256<float> d0 = bias is null ? default : Vector256.Load(bias + 0);
+        Vector256<float> d1 = bias is null ? default : MaskLoad(bias + 8, mask);
         if (beta == 0f)
         {
-            Vector256.Store(c00 * va, c + 0);
-            MaskStore(c + 8, mask, c01 * va);
+            Vector256.Store(Fma.MultiplyAdd(c00, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c01, va, d1));
             if (rows <= 1) return;
             c += ldc;
-            Vector256.Store(c10 * va, c + 0);
-            MaskStore(c + 8, mask, c11 * va);
+            Vector256.Store(Fma.MultiplyAdd(c10, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c11, va, d1));
             if (rows <= 2) return;
             c += ldc;
-            Vector256.Store(c20 * va, c + 0);
-            MaskStore(c + 8, mask, c21 * va);
+            Vector256.Store(Fma.MultiplyAdd(c20, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c21, va, d1));
             if (rows <= 3) return;
             c += ldc;
-            Vector256.Store(c30 * va, c + 0);
-            MaskStore(c + 8, mask, c31 * va);
+            Vector256.Store(Fma.MultiplyAdd(c30, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c31, va, d1));
             if (rows <= 4) return;
             c += ldc;
-            Vector256.Store(c40 * va, c + 0);
-            MaskStore(c + 8, mask, c41 * va);
+            Vector256.Store(Fma.MultiplyAdd(c40, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c41, va, d1));
             if (rows <= 5) return;
             c += ldc;
-            Vector256.Store(c50 * va, c + 0);
-            MaskStore(c + 8, mask, c51 * va);
+            Vector256.Store(Fma.MultiplyAdd(c50, va, d0), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(c51, va, d1));
         }
         else
         {
             Vector256<float> vb = Vector256.Create(beta);
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c00 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c01 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c00, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c01, va, d1)));
             if (rows <= 1) return;
             c += ldc;
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c10 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c11 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c10, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c11, va, d1)));
             if (rows <= 2) return;
             c += ldc;
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c20 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c21 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c20, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c21, va, d1)));
             if (rows <= 3) return;
             c += ldc;
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c30 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c31 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c30, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c31, va, d1)));
             if (rows <= 4) return;
             c += ldc;
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c40 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c41 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c40, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c41, va, d1)));
             if (rows <= 5) return;
             c += ldc;
-            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), c50 * va), c + 0);
-            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), c51 * va));
+            Vector256.Store(Fma.MultiplyAdd(vb, Vector256.Load(c + 0), Fma.MultiplyAdd(c50, va, d0)), c + 0);
+            MaskStore(c + 8, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 8, mask), Fma.MultiplyAdd(c51, va, d1)));
         }
     }
 
-    /// <summary>C[rows, cols] (op)= alpha · A[rows, kc] · Bpanel[kc, 8], rows ≤ 6, 0 &lt; cols ≤ 8.</summary>
+    /// <summary>C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, 8] + bias + beta · C, rows ≤ 6, 0 &lt; cols ≤ 8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile8(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile8(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + 1 * rsA : a;
@@ -146,8 +152,11 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
         Vector256<float> c30 = default;
         Vector256<float> c40 = default;
         Vector256<float> c50 = default;
+        // One induction variable (the A offset) doubles as the loop counter: the 8 row pointers,
+        // the B pointer and the strides already take most general-purpose registers.
         nint ao = 0;
-        for (int p = 0; p < kc; p++)
+        nint aoEnd = kc * csA;
+        while (ao != aoEnd)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> x0 = Vector256.Create(a0[ao]);
@@ -168,44 +177,46 @@ internal readonly unsafe struct GemmKernelsAvx2 : IGemmKernelSet
 
         Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols - 0)).AsSingle();
         Vector256<float> va = Vector256.Create(alpha);
+        // The bias (one value per column, null for none) rides on the alpha scaling: t = acc·alpha + bias.
+        Vector256<float> d0 = bias is null ? default : MaskLoad(bias + 0, mask);
         if (beta == 0f)
         {
-            MaskStore(c + 0, mask, c00 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c00, va, d0));
             if (rows <= 1) return;
             c += ldc;
-            MaskStore(c + 0, mask, c10 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c10, va, d0));
             if (rows <= 2) return;
             c += ldc;
-            MaskStore(c + 0, mask, c20 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c20, va, d0));
             if (rows <= 3) return;
             c += ldc;
-            MaskStore(c + 0, mask, c30 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c30, va, d0));
             if (rows <= 4) return;
             c += ldc;
-            MaskStore(c + 0, mask, c40 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c40, va, d0));
             if (rows <= 5) return;
             c += ldc;
-            MaskStore(c + 0, mask, c50 * va);
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(c50, va, d0));
         }
         else
         {
             Vector256<float> vb = Vector256.Create(beta);
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c00 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c00, va, d0)));
             if (rows <= 1) return;
             c += ldc;
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c10 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c10, va, d0)));
             if (rows <= 2) return;
             c += ldc;
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c20 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c20, va, d0)));
             if (rows <= 3) return;
             c += ldc;
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c30 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c30, va, d0)));
             if (rows <= 4) return;
             c += ldc;
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c40 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c40, va, d0)));
             if (rows <= 5) return;
             c += ldc;
-            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), c50 * va));
+            MaskStore(c + 0, mask, Fma.MultiplyAdd(vb, MaskLoad(c + 0, mask), Fma.MultiplyAdd(c50, va, d0)));
         }
     }
 }

@@ -13,6 +13,7 @@ namespace Sharpformers.Kernels;
 /// a[r·rsA + p·csA] (row-major A: rsA = lda, csA = 1; a packed panel: rsA = 1, csA = 8). Row p of the B
 /// panel is at b + p·bStride. Rows past <c>rows</c> alias row 0 so the loop has no branches; their sums
 /// are dropped. Columns past <c>cols</c> are masked off in the epilogue. beta == 0 overwrites C.
+/// <c>bias</c> (null for none) holds the tile's column biases, added as C = alpha·AB + bias + beta·C.
 /// The unrolled bodies were written by a generator; each is the same pattern.
 /// </summary>
 internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
@@ -26,11 +27,11 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
     public static GemmIsa Isa => GemmIsa.Avx512;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile(int width, int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
-        if (width == 48) Tile48(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta);
-        else if (width == 32) Tile32(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta);
-        else Tile16(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta);
+        if (width == 48) Tile48(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta, bias);
+        else if (width == 32) Tile32(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta, bias);
+        else Tile16(kc, a, rsA, csA, rows, b, bStride, c, ldc, cols, alpha, beta, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -41,9 +42,9 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
     private static void MaskStore(float* address, Vector512<float> mask, Vector512<float> value) =>
         Avx512F.MaskStore(address, mask, value);
 
-    /// <summary>C[rows, cols] (op)= alpha · A[rows, kc] · Bpanel[kc, 48], rows ≤ 8, 32 &lt; cols ≤ 48.</summary>
+    /// <summary>C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, 48] + bias + beta · C, rows ≤ 8, 32 &lt; cols ≤ 48.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile48(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile48(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + 1 * rsA : a;
@@ -61,8 +62,11 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
         Vector512<float> c50 = default; Vector512<float> c51 = default; Vector512<float> c52 = default;
         Vector512<float> c60 = default; Vector512<float> c61 = default; Vector512<float> c62 = default;
         Vector512<float> c70 = default; Vector512<float> c71 = default; Vector512<float> c72 = default;
+        // One induction variable (the A offset) doubles as the loop counter: the 8 row pointers,
+        // the B pointer and the strides already take most general-purpose registers.
         nint ao = 0;
-        for (int p = 0; p < kc; p++)
+        nint aoEnd = kc * csA;
+        while (ao != aoEnd)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
@@ -105,94 +109,98 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
 
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 32)).AsSingle();
         Vector512<float> va = Vector512.Create(alpha);
+        // The bias (one value per column, null for none) rides on the alpha scaling: t = acc·alpha + bias.
+        Vector512<float> d0 = bias is null ? default : Vector512.Load(bias + 0);
+        Vector512<float> d1 = bias is null ? default : Vector512.Load(bias + 16);
+        Vector512<float> d2 = bias is null ? default : MaskLoad(bias + 32, mask);
         if (beta == 0f)
         {
-            Vector512.Store(c00 * va, c + 0);
-            Vector512.Store(c01 * va, c + 16);
-            MaskStore(c + 32, mask, c02 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c00, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c01, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c02, va, d2));
             if (rows <= 1) return;
             c += ldc;
-            Vector512.Store(c10 * va, c + 0);
-            Vector512.Store(c11 * va, c + 16);
-            MaskStore(c + 32, mask, c12 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c10, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c11, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c12, va, d2));
             if (rows <= 2) return;
             c += ldc;
-            Vector512.Store(c20 * va, c + 0);
-            Vector512.Store(c21 * va, c + 16);
-            MaskStore(c + 32, mask, c22 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c20, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c21, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c22, va, d2));
             if (rows <= 3) return;
             c += ldc;
-            Vector512.Store(c30 * va, c + 0);
-            Vector512.Store(c31 * va, c + 16);
-            MaskStore(c + 32, mask, c32 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c30, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c31, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c32, va, d2));
             if (rows <= 4) return;
             c += ldc;
-            Vector512.Store(c40 * va, c + 0);
-            Vector512.Store(c41 * va, c + 16);
-            MaskStore(c + 32, mask, c42 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c40, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c41, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c42, va, d2));
             if (rows <= 5) return;
             c += ldc;
-            Vector512.Store(c50 * va, c + 0);
-            Vector512.Store(c51 * va, c + 16);
-            MaskStore(c + 32, mask, c52 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c50, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c51, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c52, va, d2));
             if (rows <= 6) return;
             c += ldc;
-            Vector512.Store(c60 * va, c + 0);
-            Vector512.Store(c61 * va, c + 16);
-            MaskStore(c + 32, mask, c62 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c60, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c61, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c62, va, d2));
             if (rows <= 7) return;
             c += ldc;
-            Vector512.Store(c70 * va, c + 0);
-            Vector512.Store(c71 * va, c + 16);
-            MaskStore(c + 32, mask, c72 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c70, va, d0), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c71, va, d1), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(c72, va, d2));
         }
         else
         {
             Vector512<float> vb = Vector512.Create(beta);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c00 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c01 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c02 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c00, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c01, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c02, va, d2)));
             if (rows <= 1) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c10 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c11 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c12 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c10, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c11, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c12, va, d2)));
             if (rows <= 2) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c20 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c21 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c22 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c20, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c21, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c22, va, d2)));
             if (rows <= 3) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c30 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c31 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c32 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c30, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c31, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c32, va, d2)));
             if (rows <= 4) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c40 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c41 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c42 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c40, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c41, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c42, va, d2)));
             if (rows <= 5) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c50 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c51 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c52 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c50, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c51, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c52, va, d2)));
             if (rows <= 6) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c60 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c61 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c62 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c60, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c61, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c62, va, d2)));
             if (rows <= 7) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c70 * va), c + 0);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), c71 * va), c + 16);
-            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), c72 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c70, va, d0)), c + 0);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), Avx512F.FusedMultiplyAdd(c71, va, d1)), c + 16);
+            MaskStore(c + 32, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 32, mask), Avx512F.FusedMultiplyAdd(c72, va, d2)));
         }
     }
 
-    /// <summary>C[rows, cols] (op)= alpha · A[rows, kc] · Bpanel[kc, 32], rows ≤ 8, 16 &lt; cols ≤ 32.</summary>
+    /// <summary>C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, 32] + bias + beta · C, rows ≤ 8, 16 &lt; cols ≤ 32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile32(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile32(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + 1 * rsA : a;
@@ -210,8 +218,11 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
         Vector512<float> c50 = default; Vector512<float> c51 = default;
         Vector512<float> c60 = default; Vector512<float> c61 = default;
         Vector512<float> c70 = default; Vector512<float> c71 = default;
+        // One induction variable (the A offset) doubles as the loop counter: the 8 row pointers,
+        // the B pointer and the strides already take most general-purpose registers.
         nint ao = 0;
-        for (int p = 0; p < kc; p++)
+        nint aoEnd = kc * csA;
+        while (ao != aoEnd)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
@@ -245,78 +256,81 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
 
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 16)).AsSingle();
         Vector512<float> va = Vector512.Create(alpha);
+        // The bias (one value per column, null for none) rides on the alpha scaling: t = acc·alpha + bias.
+        Vector512<float> d0 = bias is null ? default : Vector512.Load(bias + 0);
+        Vector512<float> d1 = bias is null ? default : MaskLoad(bias + 16, mask);
         if (beta == 0f)
         {
-            Vector512.Store(c00 * va, c + 0);
-            MaskStore(c + 16, mask, c01 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c00, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c01, va, d1));
             if (rows <= 1) return;
             c += ldc;
-            Vector512.Store(c10 * va, c + 0);
-            MaskStore(c + 16, mask, c11 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c10, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c11, va, d1));
             if (rows <= 2) return;
             c += ldc;
-            Vector512.Store(c20 * va, c + 0);
-            MaskStore(c + 16, mask, c21 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c20, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c21, va, d1));
             if (rows <= 3) return;
             c += ldc;
-            Vector512.Store(c30 * va, c + 0);
-            MaskStore(c + 16, mask, c31 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c30, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c31, va, d1));
             if (rows <= 4) return;
             c += ldc;
-            Vector512.Store(c40 * va, c + 0);
-            MaskStore(c + 16, mask, c41 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c40, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c41, va, d1));
             if (rows <= 5) return;
             c += ldc;
-            Vector512.Store(c50 * va, c + 0);
-            MaskStore(c + 16, mask, c51 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c50, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c51, va, d1));
             if (rows <= 6) return;
             c += ldc;
-            Vector512.Store(c60 * va, c + 0);
-            MaskStore(c + 16, mask, c61 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c60, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c61, va, d1));
             if (rows <= 7) return;
             c += ldc;
-            Vector512.Store(c70 * va, c + 0);
-            MaskStore(c + 16, mask, c71 * va);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(c70, va, d0), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(c71, va, d1));
         }
         else
         {
             Vector512<float> vb = Vector512.Create(beta);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c00 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c01 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c00, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c01, va, d1)));
             if (rows <= 1) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c10 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c11 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c10, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c11, va, d1)));
             if (rows <= 2) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c20 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c21 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c20, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c21, va, d1)));
             if (rows <= 3) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c30 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c31 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c30, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c31, va, d1)));
             if (rows <= 4) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c40 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c41 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c40, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c41, va, d1)));
             if (rows <= 5) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c50 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c51 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c50, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c51, va, d1)));
             if (rows <= 6) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c60 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c61 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c60, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c61, va, d1)));
             if (rows <= 7) return;
             c += ldc;
-            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), c70 * va), c + 0);
-            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), c71 * va));
+            Vector512.Store(Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 0), Avx512F.FusedMultiplyAdd(c70, va, d0)), c + 0);
+            MaskStore(c + 16, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 16, mask), Avx512F.FusedMultiplyAdd(c71, va, d1)));
         }
     }
 
-    /// <summary>C[rows, cols] (op)= alpha · A[rows, kc] · Bpanel[kc, 16], rows ≤ 8, 0 &lt; cols ≤ 16.</summary>
+    /// <summary>C[rows, cols] = alpha · A[rows, kc] · Bpanel[kc, 16] + bias + beta · C, rows ≤ 8, 0 &lt; cols ≤ 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile16(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta)
+    public static void Tile16(int kc, float* a, nint rsA, nint csA, int rows, float* b, nint bStride, float* c, nint ldc, int cols, float alpha, float beta, float* bias)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + 1 * rsA : a;
@@ -334,8 +348,11 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
         Vector512<float> c50 = default;
         Vector512<float> c60 = default;
         Vector512<float> c70 = default;
+        // One induction variable (the A offset) doubles as the loop counter: the 8 row pointers,
+        // the B pointer and the strides already take most general-purpose registers.
         nint ao = 0;
-        for (int p = 0; p < kc; p++)
+        nint aoEnd = kc * csA;
+        while (ao != aoEnd)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> x0 = Vector512.Create(a0[ao]);
@@ -360,56 +377,58 @@ internal readonly unsafe struct GemmKernelsAvx512 : IGemmKernelSet
 
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 0)).AsSingle();
         Vector512<float> va = Vector512.Create(alpha);
+        // The bias (one value per column, null for none) rides on the alpha scaling: t = acc·alpha + bias.
+        Vector512<float> d0 = bias is null ? default : MaskLoad(bias + 0, mask);
         if (beta == 0f)
         {
-            MaskStore(c + 0, mask, c00 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c00, va, d0));
             if (rows <= 1) return;
             c += ldc;
-            MaskStore(c + 0, mask, c10 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c10, va, d0));
             if (rows <= 2) return;
             c += ldc;
-            MaskStore(c + 0, mask, c20 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c20, va, d0));
             if (rows <= 3) return;
             c += ldc;
-            MaskStore(c + 0, mask, c30 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c30, va, d0));
             if (rows <= 4) return;
             c += ldc;
-            MaskStore(c + 0, mask, c40 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c40, va, d0));
             if (rows <= 5) return;
             c += ldc;
-            MaskStore(c + 0, mask, c50 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c50, va, d0));
             if (rows <= 6) return;
             c += ldc;
-            MaskStore(c + 0, mask, c60 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c60, va, d0));
             if (rows <= 7) return;
             c += ldc;
-            MaskStore(c + 0, mask, c70 * va);
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(c70, va, d0));
         }
         else
         {
             Vector512<float> vb = Vector512.Create(beta);
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c00 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c00, va, d0)));
             if (rows <= 1) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c10 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c10, va, d0)));
             if (rows <= 2) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c20 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c20, va, d0)));
             if (rows <= 3) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c30 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c30, va, d0)));
             if (rows <= 4) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c40 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c40, va, d0)));
             if (rows <= 5) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c50 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c50, va, d0)));
             if (rows <= 6) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c60 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c60, va, d0)));
             if (rows <= 7) return;
             c += ldc;
-            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), c70 * va));
+            MaskStore(c + 0, mask, Avx512F.FusedMultiplyAdd(vb, MaskLoad(c + 0, mask), Avx512F.FusedMultiplyAdd(c70, va, d0)));
         }
     }
 }

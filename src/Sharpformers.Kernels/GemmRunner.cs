@@ -22,9 +22,9 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
     [ThreadStatic]
     private static PackJob? cachedPack;
 
-    /// <summary>C = alpha · op(A) · op(B) + beta · C with B (and transposed A) packed here first.</summary>
+    /// <summary>C = alpha · op(A) · op(B) + bias + beta · C with B (and transposed A) packed here first.</summary>
     public static void Run(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+        float* a, nint lda, float* b, nint ldb, float* bias, float beta, float* c, nint ldc, int threads)
     {
         var layout = GemmLayout.For<TK>(k, n);
         var packedB = GemmScratch.RentPackedB(layout.PackedLength);
@@ -35,7 +35,7 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             var problem = new GemmProblem
             {
                 TransA = transA, M = m, N = n, Alpha = alpha, Beta = beta, A = a, Lda = lda,
-                PackedA = packedA is null ? null : packedA.Pointer, PackedB = packedB.Pointer, Layout = layout, C = c, Ldc = ldc,
+                PackedA = packedA is null ? null : packedA.Pointer, PackedB = packedB.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
             };
             Compute(problem, threads);
         }
@@ -46,8 +46,8 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
         }
     }
 
-    /// <summary>C = alpha · op(A) · B + beta · C with B pre-packed by <see cref="Gemm.PackB"/>.</summary>
-    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float beta, float* c, nint ldc, int threads)
+    /// <summary>C = alpha · op(A) · B + bias + beta · C with B pre-packed by <see cref="Gemm.PackB"/>.</summary>
+    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float* bias, float beta, float* c, nint ldc, int threads)
     {
         var layout = b.Layout;
         var packedA = transA == Transpose.Yes ? GemmScratch.RentPackedA(PackedALength(layout, m)) : null;
@@ -57,7 +57,7 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             var problem = new GemmProblem
             {
                 TransA = transA, M = m, N = layout.N, Alpha = alpha, Beta = beta, A = a, Lda = lda,
-                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Data.Pointer, Layout = layout, C = c, Ldc = ldc,
+                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Data.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
             };
             Compute(problem, threads);
         }

@@ -22,7 +22,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
     public static bool Handles(int m, Transpose transB) => transB == Transpose.Yes ? m <= MaxRowsTransposedB : m <= TK.MR;
 
     public static void Run(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int threads)
+        float* a, nint lda, float* b, nint ldb, float* bias, float beta, float* c, nint ldc, int threads)
     {
         // Column chunks: whole panels for the kernel path, 64 columns (16 dot groups) for dot products.
         int chunkColumns = transB == Transpose.No ? TK.PanelWidth * 2 : 64;
@@ -42,6 +42,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
             job.Lda = lda;
             job.B = b;
             job.Ldb = ldb;
+            job.Bias = bias;
             job.C = c;
             job.Ldc = ldc;
             job.ChunkColumns = chunkColumns;
@@ -74,7 +75,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
             int width = (cols + granule - 1) / granule * granule;
             if (width == cols)
             {
-                TK.Tile(width, p.K, p.A, rsA, csA, p.M, p.B + col, p.Ldb, p.C + col, p.Ldc, cols, p.Alpha, p.Beta);
+                TK.Tile(width, p.K, p.A, rsA, csA, p.M, p.B + col, p.Ldb, p.C + col, p.Ldc, cols, p.Alpha, p.Beta, p.Bias is null ? null : p.Bias + col);
             }
             else
             {
@@ -90,7 +91,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
                         for (int j = 0; j < cols; j++) dst[j] = src[j];
                         for (int j = cols; j < width; j++) dst[j] = 0f;
                     }
-                    TK.Tile(width, p.K, p.A, rsA, csA, p.M, t, width, p.C + col, p.Ldc, cols, p.Alpha, p.Beta);
+                    TK.Tile(width, p.K, p.A, rsA, csA, p.M, t, width, p.C + col, p.Ldc, cols, p.Alpha, p.Beta, p.Bias is null ? null : p.Bias + col);
                 }
                 finally
                 {
@@ -130,14 +131,14 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
                 for (; j + 4 <= col1; j += 4)
                 {
                     Dot4(aRow, p.B + j * p.Ldb, p.Ldb, k, out float d0, out float d1, out float d2, out float d3);
-                    cRow[j] = Epilogue(d0, cRow[j], p.Alpha, p.Beta);
-                    cRow[j + 1] = Epilogue(d1, cRow[j + 1], p.Alpha, p.Beta);
-                    cRow[j + 2] = Epilogue(d2, cRow[j + 2], p.Alpha, p.Beta);
-                    cRow[j + 3] = Epilogue(d3, cRow[j + 3], p.Alpha, p.Beta);
+                    cRow[j] = Epilogue(d0, cRow[j], p, j);
+                    cRow[j + 1] = Epilogue(d1, cRow[j + 1], p, j + 1);
+                    cRow[j + 2] = Epilogue(d2, cRow[j + 2], p, j + 2);
+                    cRow[j + 3] = Epilogue(d3, cRow[j + 3], p, j + 3);
                 }
                 for (; j < col1; j++)
                 {
-                    cRow[j] = Epilogue(Dot1(aRow, p.B + j * p.Ldb, k), cRow[j], p.Alpha, p.Beta);
+                    cRow[j] = Epilogue(Dot1(aRow, p.B + j * p.Ldb, k), cRow[j], p, j);
                 }
             }
         }
@@ -148,8 +149,11 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Epilogue(float dot, float prior, float alpha, float beta) =>
-        beta == 0f ? alpha * dot : alpha * dot + beta * prior;
+    private static float Epilogue(float dot, float prior, SkinnyJob p, int column)
+    {
+        float t = MathF.FusedMultiplyAdd(dot, p.Alpha, p.Bias is null ? 0f : p.Bias[column]);
+        return p.Beta == 0f ? t : MathF.FusedMultiplyAdd(p.Beta, prior, t);
+    }
 
     /// <summary>Four dot products of x against rows y, y + ld, y + 2ld, y + 3ld (x loaded once per step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -237,6 +241,7 @@ internal static unsafe class GemmSkinny<TK> where TK : struct, IGemmKernelSet
         public nint Lda;
         public float* B;
         public nint Ldb;
+        public float* Bias;
         public float* C;
         public nint Ldc;
         public int ChunkColumns;

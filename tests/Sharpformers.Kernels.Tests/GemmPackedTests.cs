@@ -70,6 +70,75 @@ public sealed class GemmPackedTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 50, 40)]     // few rows: dot products (unpacked, transposed B) or in-place B rows
+    [InlineData(3, 97, 600)]
+    [InlineData(7, 33, 20)]
+    [InlineData(16, 100, 700)]  // two k blocks: the bias is added once
+    [InlineData(45, 61, 64)]
+    [InlineData(300, 200, 50)]  // split across threads
+    [InlineData(5, 20, 0)]      // k = 0: C = beta·C + bias
+    public void BiasIsAddedOnceToEveryRow(int m, int n, int k)
+    {
+        var rng = new Random(m + 100 * n + k);
+        var bias = Random(rng, n, 3f);
+        foreach (var (ta, tb) in AllTransposes)
+        {
+            int lda = MinLd(ta, m, k) + 1, ldb = MinLd(tb, k, n), ldc = n + 2;
+            var a = Random(rng, StoredLength(ta, m, k, lda));
+            var b = Random(rng, StoredLength(tb, k, n, ldb));
+            var packed = Gemm.PackB(tb, k, n, b, ldb);
+            foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 2f), (0f, 0.5f) })
+            {
+                var c0 = Random(rng, (m - 1) * ldc + n);
+                var expected = (float[])c0.Clone();
+                GemmReference.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+                for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) expected[i * ldc + j] += bias[j];
+                var viaSpans = (float[])c0.Clone();
+                Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, bias, beta, viaSpans, ldc);
+                AssertClose(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c0, ldc, expected, viaSpans, "bias, unpacked", bias);
+                var viaPacked = (float[])c0.Clone();
+                Gemm.Sgemm(ta, m, n, k, alpha, a, lda, packed, bias, beta, viaPacked, ldc);
+                AssertClose(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c0, ldc, expected, viaPacked, "bias, packed", bias);
+            }
+        }
+    }
+
+    [Fact]
+    public void BiasWorksOnEveryKernelSet()
+    {
+        foreach (var isa in RunnableIsas())
+        {
+            WithIsa(isa, () =>
+            {
+                var rng = new Random(60 + (int)isa);
+                foreach (var (m, n, k) in new[] { (2, 19, 30), (6, 21, 45), (23, 37, 530) })
+                {
+                    var bias = Random(rng, n);
+                    var a = Random(rng, m * k);
+                    var w = Random(rng, n * k);
+                    var expected = new float[m * n];
+                    GemmReference.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, w, k, 0f, expected, n);
+                    for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) expected[i * n + j] += bias[j];
+                    var got = Filled(m * n, float.NaN);
+                    Gemm.Sgemm(Transpose.No, m, n, k, 1f, a, k, Gemm.PackB(Transpose.Yes, k, n, w, k), bias, 0f, got, n);
+                    AssertClose(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, w, k, 0f, new float[m * n], n, expected, got, $"{isa} packed", bias);
+                    got = Filled(m * n, float.NaN);
+                    Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, w, k, bias, 0f, got, n);
+                    AssertClose(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, w, k, 0f, new float[m * n], n, expected, got, $"{isa} unpacked", bias);
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public void RejectsABiasOfTheWrongLength()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Sgemm(Transpose.No, Transpose.No, 2, 3, 2, 1f, new float[4], 2, new float[6], 3, new float[2], 0f, new float[6], 3));
+        Assert.Equal("bias", e.ParamName);
+    }
+
     [Fact]
     public void PackedResultsAreIdenticalOnOneAndTwoThreads()
     {

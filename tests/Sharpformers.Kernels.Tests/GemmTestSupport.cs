@@ -11,7 +11,7 @@ namespace Sharpformers.Kernels.Tests;
 /// i.e. it scales with k and with the magnitude of the terms summed, not with the result (which can
 /// cancel to ~0, making a plain relative check meaningless). So each element must satisfy
 /// |fast − ref| ≤ 1e-5·|ref| + (k + 2)·u·S, where S = |alpha|·Σ_p|op(A)[i,p]·op(B)[p,j]| + |beta·C₀[i,j]|
-/// (the +2 covers the alpha/beta epilogue roundings). That bound is loose enough for any summation
+/// (+ |bias[j]| when a bias is added; the +2 covers the alpha/beta/bias epilogue roundings). That bound is loose enough for any summation
 /// order and tight enough to catch a dropped or repeated term (each term is ~S/k, far above (k+2)·u·S).
 /// </summary>
 internal static class GemmTestSupport
@@ -39,7 +39,7 @@ internal static class GemmTestSupport
     public static void AssertClose(
         Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         float[] a, int lda, float[] b, int ldb, float beta, float[] c0, int ldc,
-        float[] expected, float[] actual, string what)
+        float[] expected, float[] actual, string what, float[]? bias = null)
     {
         for (int i = 0; i < m; i++)
         {
@@ -52,7 +52,8 @@ internal static class GemmTestSupport
                     double bv = transB == Transpose.No ? b[p * ldb + j] : b[j * ldb + p];
                     magnitude += Math.Abs(av * bv);
                 }
-                double s = Math.Abs(alpha) * magnitude + (beta == 0f ? 0 : Math.Abs(beta * (double)c0[i * ldc + j]));
+                double s = Math.Abs(alpha) * magnitude + (beta == 0f ? 0 : Math.Abs(beta * (double)c0[i * ldc + j]))
+                    + (bias is null ? 0 : Math.Abs(bias[j]));
                 double e = expected[i * ldc + j];
                 double got = actual[i * ldc + j];
                 double allowed = 1e-5 * Math.Abs(e) + (k + 2) * UnitRoundoff * s;
