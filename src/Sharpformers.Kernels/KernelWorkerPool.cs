@@ -13,8 +13,11 @@ namespace Sharpformers.Kernels;
 /// </summary>
 internal sealed class KernelWorkerPool
 {
-    /// <summary>How long an idle worker spins before blocking (long enough to bridge the gap between kernels).</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 10_000 * 5; // 500 µs
+    /// <summary>
+    /// How long an idle worker spins before blocking: long enough to bridge the gap between the kernels
+    /// of a forward pass; none on a single CPU, where spinning would only steal the caller's time.
+    /// </summary>
+    private static readonly long SpinTicks = Environment.ProcessorCount > 1 ? Stopwatch.Frequency / 2_000 : 0; // 500 µs
 
     private static readonly object Taken = new();
 
