@@ -64,6 +64,9 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
         finally
         {
             if (packedA is not null) GemmScratch.ReturnPackedA(packedA);
+            // The kernels read b's buffer through a raw pointer: b must outlive them even when the
+            // caller holds no other reference (e.g. Sgemm(..., Gemm.PackB(...), ...)).
+            GC.KeepAlive(b);
         }
     }
 
