@@ -33,4 +33,29 @@ internal static class GemmChecks
         if (ldc < Math.Max(1, n)) KernelThrow.Argument(nameof(ldc), $"ldc {ldc} is smaller than n {n}.");
         if (m > 0 && n > 0 && (long)(m - 1) * ldc + n > spanLength) KernelThrow.DestinationTooShort("c");
     }
+
+    /// <summary>Checks the operands of a strided batch: item i starts at i·stride and the last must fit.</summary>
+    public static void Batch(Transpose trans, int rows, int cols, int spanLength, int ld, long stride, int batchCount, string name)
+    {
+        if (stride < 0) KernelThrow.Argument(name, $"Stride of {name} must be non-negative, got {stride}.");
+        long lastStart = batchCount > 0 ? (batchCount - 1) * stride : 0;
+        if (lastStart > spanLength) KernelThrow.SourceTooShort(name);
+        Operand(trans, rows, cols, (int)Math.Min(int.MaxValue, spanLength - lastStart), ld, name);
+    }
+
+    public static void BatchDestination(int m, int n, int spanLength, int ldc, long strideC, int batchCount)
+    {
+        if (strideC < 0) KernelThrow.Argument("strideC", $"strideC must be non-negative, got {strideC}.");
+        long lastStart = batchCount > 0 ? (batchCount - 1) * strideC : 0;
+        if (lastStart > spanLength) KernelThrow.DestinationTooShort("c");
+        Destination(m, n, (int)Math.Min(int.MaxValue, spanLength - lastStart), ldc);
+    }
+
+    public static void Bias(int n, int biasLength)
+    {
+        if (biasLength != 0 && biasLength != n)
+        {
+            KernelThrow.Argument("bias", $"bias has {biasLength} values but C has {n} columns (pass one per column, or none).");
+        }
+    }
 }
