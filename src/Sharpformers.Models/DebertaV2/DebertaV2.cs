@@ -343,8 +343,8 @@ public sealed class DebertaV2Layer
                 }
                 var c2pRow = useC2P ? c2pAll.Slice((int)(bh * tr + (long)i * rows), rows) : default;
                 var p2cRows = useP2C ? p2cAll.Slice((int)(bh * tr), (int)tr) : default;
-                var c2pIndex = ctx.ContentToPositionIndex.AsSpan(i * seq, seq);
-                var p2cIndex = ctx.PositionToContentIndex.AsSpan(i * seq, seq);
+                var c2pIndex = useC2P ? ctx.ContentToPositionIndex.AsSpan(i * seq, seq) : default;
+                var p2cIndex = useP2C ? ctx.PositionToContentIndex.AsSpan(i * seq, seq) : default;
                 for (int j = 0; j < seq; j++)
                 {
                     float bias = 0f;
