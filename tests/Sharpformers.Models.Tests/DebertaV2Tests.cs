@@ -348,6 +348,44 @@ public sealed class DebertaV2Tests : IDisposable
         Assert.Throws<ArgumentException>(() => DebertaV2ForSequenceClassification.Loss(config, logits, IntTensor.FromArray([1, 2])));
     }
 
+    [Fact]
+    public void TrainingModeKeepsEveryLayersActivationsAndChangesNothing()
+    {
+        var config = Config(json => json["conv_kernel_size"] = 3);
+        using var model = DebertaV2Model.FromConfig(config, seed: 8);
+        var inputs = new ModelInputs
+        {
+            InputIds = IntTensor.FromRows([[1, 318, 385, 339, 2], [1, 84, 2, 0, 0]]),
+            AttentionMask = IntTensor.FromRows([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
+        };
+        var expected = model.Forward(inputs, outputHiddenStates: true);
+
+        var arena = new ActivationArena();
+        int batch = 2, seq = 5, c = config.HiddenSize;
+        var embeddings = arena.Take(batch * seq * c);
+        model.Embeddings.Forward(inputs.InputIds.Span, default, default, inputs.AttentionMask.Span,
+            embeddings, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
+        var embeddingsCopy = embeddings.ToArray();
+        var ctx = model.Encoder.PrepareAttention(arena, batch, seq, inputs.AttentionMask, Memory<float>.Empty, Memory<float>.Empty);
+        var pass = model.Encoder.Run(arena, embeddings, ctx, outputAttentions: false, outputHiddenStates: true, keepForBackward: true);
+
+        Assert.Equal(expected.LastHiddenState.ToArray(), pass.Pass.LastHidden.ToArray());
+        for (int i = 0; i < expected.HiddenStates!.Count; i++) Assert.Equal(expected.HiddenStates[i].ToArray(), pass.Pass.HiddenStates![i].ToArray());
+        Assert.Equal(embeddingsCopy, embeddings.ToArray()); // the input survives for backward
+        var layers = pass.KeptLayers!;
+        Assert.Equal(2, layers.Count);
+        Assert.True(layers[0].Block.KeptForBackward);
+        Assert.True(layers[0].Block.Input.Span.Overlaps(embeddings.Span));
+        // The second layer reads the ConvLayer's output; the first layer's own output is the conv's residual, kept apart.
+        Assert.Equal(expected.HiddenStates[1].ToArray(), layers[1].Block.Input.ToArray());
+        Assert.False(layers[0].Block.Output.Span.Overlaps(layers[1].Block.Input.Span));
+        Assert.False(layers[0].Block.AttentionProbs.Span.Overlaps(layers[1].Block.AttentionProbs.Span));
+        Assert.False(layers[0].PositionKey.Span.Overlaps(layers[1].PositionKey.Span));
+        Assert.NotNull(pass.KeptConv);
+        Assert.True(pass.KeptConv!.KeptForBackward);
+        Assert.Equal(expected.LastHiddenState.ToArray(), layers[1].Block.Output.ToArray());
+    }
+
     private static Memory<float> RandomValues(int count, int seed)
     {
         var random = new Random(seed);

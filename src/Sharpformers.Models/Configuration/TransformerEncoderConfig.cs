@@ -158,19 +158,24 @@ public abstract class TransformerEncoderConfig : PretrainedConfig
     protected double ReadFloat(ConfigReader r, string key, double defaultValue)
     {
         double value = r.Double(key, defaultValue);
-        if (r.Has(key))
-        {
-            if (r.IsIntegerLiteral(key)) integerSpelled.Add(key);
-            else integerSpelled.Remove(key);
-        }
+        RememberSpelling(r, key);
         return value;
     }
 
+    /// <summary>A float field that may be null, remembering whether config.json spelled it as an integer.</summary>
     protected double? ReadNullableFloat(ConfigReader r, string key, double? defaultValue)
     {
         double? value = r.NullableDouble(key, defaultValue);
-        if (r.Has(key) && r.IsIntegerLiteral(key)) integerSpelled.Add(key);
+        RememberSpelling(r, key);
         return value;
+    }
+
+    // A key config.json leaves out keeps the architecture's default spelling.
+    private void RememberSpelling(ConfigReader r, string key)
+    {
+        if (!r.Has(key)) return;
+        if (r.IsIntegerLiteral(key)) integerSpelled.Add(key);
+        else integerSpelled.Remove(key);
     }
 
     /// <summary>Writes a float as Python would print the value config.json held (0 stays 0, 0.1 stays 0.1).</summary>

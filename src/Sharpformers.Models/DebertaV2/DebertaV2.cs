@@ -779,27 +779,55 @@ public sealed class DebertaV2Encoder
         };
     }
 
-    /// <summary>Runs the layers (and the ConvLayer after the first) for inference; <paramref name="embeddings"/> becomes scratch.</summary>
-    internal EncoderPass Run(ActivationArena arena, Memory<float> embeddings, DisentangledAttentionContext ctx, bool outputAttentions, bool outputHiddenStates)
+    /// <summary>
+    /// Runs the layers (and the ConvLayer after the first). For inference one set of buffers serves
+    /// every layer and <paramref name="embeddings"/> becomes scratch. With
+    /// <paramref name="keepForBackward"/> each layer (and the ConvLayer) gets its own buffers, every
+    /// intermediate is kept, and they are returned in <see cref="DebertaV2EncoderPass.KeptLayers"/> /
+    /// <see cref="DebertaV2EncoderPass.KeptConv"/> for a backward pass; the embeddings are left intact.
+    /// </summary>
+    internal DebertaV2EncoderPass Run(ActivationArena arena, Memory<float> embeddings, DisentangledAttentionContext ctx,
+        bool outputAttentions, bool outputHiddenStates, bool keepForBackward = false)
     {
         int batch = ctx.Batch, seq = ctx.Seq, hidden = config.HiddenSize, heads = config.NumAttentionHeads;
         var hiddenStates = outputHiddenStates ? new List<Tensor> { new(embeddings.ToArray(), batch, seq, hidden) } : null;
         var attentions = outputAttentions ? new List<Tensor>() : null;
-        var acts = new DebertaV2LayerActivations(arena, batch, seq, hidden, heads, config.IntermediateSize, config.AttentionSpan,
-            config.RelativeAttention && config.UsesContentToPosition, config.RelativeAttention && config.UsesPositionToContent, keepForBackward: false);
+        bool c2p = config.RelativeAttention && config.UsesContentToPosition;
+        bool p2c = config.RelativeAttention && config.UsesPositionToContent;
+        DebertaV2LayerActivations NewActivations() =>
+            new(arena, batch, seq, hidden, heads, config.IntermediateSize, config.AttentionSpan, c2p, p2c, keepForBackward);
+        var kept = keepForBackward ? new List<DebertaV2LayerActivations>(Layers.Count) : null;
+        DebertaV2ConvActivations? keptConv = null;
+        var shared = keepForBackward ? null : NewActivations();
         var current = embeddings;
-        var other = arena.Take(embeddings.Length);
+        var other = keepForBackward ? Memory<float>.Empty : arena.Take(embeddings.Length);
         for (int i = 0; i < Layers.Count; i++)
         {
+            var acts = shared ?? NewActivations();
             acts.Block.Input = current;
-            acts.Block.Output = other;
+            if (!keepForBackward) acts.Block.Output = other;     // kept sets own their output buffer
             Layers[i].Forward(acts, ctx);
+            kept?.Add(acts);
             attentions?.Add(new Tensor(acts.Block.AttentionProbs.ToArray(), batch, heads, seq, seq));
             if (i == 0 && Conv is not null)
             {
-                // The conv reads the encoder's input (still in `current`) and writes its result over it.
-                var convActs = new DebertaV2ConvActivations(arena, batch, seq, hidden, Conv.KernelSize, keepForBackward: false);
-                Conv.Forward(convActs, current, other, ctx.AttentionMask.Span, batch, seq, current);
+                var convActs = new DebertaV2ConvActivations(arena, batch, seq, hidden, Conv.KernelSize, keepForBackward);
+                if (keepForBackward)
+                {
+                    var convOutput = arena.Take(embeddings.Length);                       // (B, T, C)
+                    Conv.Forward(convActs, current, acts.Block.Output, ctx.AttentionMask.Span, batch, seq, convOutput);
+                    keptConv = convActs;
+                    current = convOutput;
+                }
+                else
+                {
+                    // The conv reads the encoder's input (still in `current`) and writes its result over it.
+                    Conv.Forward(convActs, current, other, ctx.AttentionMask.Span, batch, seq, current);
+                }
+            }
+            else if (keepForBackward)
+            {
+                current = acts.Block.Output;
             }
             else
             {
@@ -807,8 +835,25 @@ public sealed class DebertaV2Encoder
             }
             hiddenStates?.Add(new Tensor(current.ToArray(), batch, seq, hidden));
         }
-        return new EncoderPass { Batch = batch, Seq = seq, Hidden = hidden, LastHidden = current, HiddenStates = hiddenStates, Attentions = attentions };
+        return new DebertaV2EncoderPass
+        {
+            Pass = new EncoderPass { Batch = batch, Seq = seq, Hidden = hidden, LastHidden = current, HiddenStates = hiddenStates, Attentions = attentions },
+            KeptLayers = kept,
+            KeptConv = keptConv,
+        };
     }
+}
+
+/// <summary>An encoder pass and, in training mode, the activations each layer kept for backward.</summary>
+internal sealed class DebertaV2EncoderPass
+{
+    public required EncoderPass Pass { get; init; }
+
+    /// <summary>One set per layer, in order (each layer's Block.Input is the previous output, or the ConvLayer's); null for inference.</summary>
+    public IReadOnlyList<DebertaV2LayerActivations>? KeptLayers { get; init; }
+
+    /// <summary>The ConvLayer's buffers in training mode; null without a ConvLayer or for inference.</summary>
+    public DebertaV2ConvActivations? KeptConv { get; init; }
 }
 
 /// <summary>transformers' DebertaV2Model: embeddings and the disentangled-attention encoder (no pooler).</summary>
@@ -868,7 +913,7 @@ public sealed class DebertaV2Model : EncoderModel
             inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
             sum, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var ctx = Encoder.PrepareAttention(arena, batch, seq, inputs.AttentionMask, Memory<float>.Empty, Memory<float>.Empty);
-        return Encoder.Run(arena, embeddings, ctx, outputAttentions, outputHiddenStates);
+        return Encoder.Run(arena, embeddings, ctx, outputAttentions, outputHiddenStates).Pass;
     }
 }
 
