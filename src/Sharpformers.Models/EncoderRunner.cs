@@ -34,10 +34,15 @@ internal static class EncoderRunner
     /// <param name="arena">Scratch memory for this pass.</param>
     /// <param name="embeddings">(B, T, C) the embeddings' output (arena memory; it becomes a ping-pong buffer).</param>
     /// <param name="additiveMask">(B, T) or empty.</param>
+    /// <param name="layersPerHiddenState">
+    /// How many layer applications make one reported hidden state: 1, except for ALBERT, whose layer
+    /// groups report one hidden state per group pass however many inner layers they run.
+    /// </param>
     public static EncoderPass Run(IReadOnlyList<PostNormEncoderLayer> layers, ActivationArena arena, Memory<float> embeddings,
         int batch, int seq, int hidden, int heads, int intermediate, ReadOnlyMemory<float> additiveMask,
-        bool outputAttentions, bool outputHiddenStates)
+        bool outputAttentions, bool outputHiddenStates, int layersPerHiddenState = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layersPerHiddenState, 1);
         var hiddenStates = outputHiddenStates ? new List<Tensor> { new(embeddings.ToArray(), batch, seq, hidden) } : null;
         var attentions = outputAttentions ? new List<Tensor>() : null;
         if (layers.Count == 0)
@@ -47,13 +52,13 @@ internal static class EncoderRunner
         var acts = new EncoderLayerActivations(arena, batch, seq, hidden, heads, intermediate, keepForBackward: false);
         var current = embeddings;
         var other = arena.Take(embeddings.Length);
-        foreach (var layer in layers)
+        for (int i = 0; i < layers.Count; i++)
         {
             acts.Input = current;
             acts.Output = other;
-            layer.Forward(acts, additiveMask);
+            layers[i].Forward(acts, additiveMask);
             attentions?.Add(new Tensor(acts.AttentionProbs.ToArray(), batch, heads, seq, seq));
-            hiddenStates?.Add(new Tensor(acts.Output.ToArray(), batch, seq, hidden));
+            if ((i + 1) % layersPerHiddenState == 0) hiddenStates?.Add(new Tensor(acts.Output.ToArray(), batch, seq, hidden));
             (current, other) = (other, current);
         }
         return new EncoderPass { Batch = batch, Seq = seq, Hidden = hidden, LastHidden = current, HiddenStates = hiddenStates, Attentions = attentions };

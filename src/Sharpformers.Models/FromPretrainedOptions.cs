@@ -33,6 +33,13 @@ public sealed class FromPretrainedOptions
     /// </summary>
     public bool AllowMissingWeights { get; init; }
 
+    /// <summary>
+    /// add_pooling_layer for a bare model (AutoModel, BertModel, RobertaModel, AlbertModel, …): false
+    /// builds it without its pooler, as RobertaForSequenceClassification holds RoBERTa; null or true
+    /// keeps the pooler. Architectures without a pooler ignore it.
+    /// </summary>
+    public bool? AddPoolingLayer { get; init; }
+
     /// <summary>Seed for newly initialised weights; null draws a fresh one.</summary>
     public int? Seed { get; init; }
 

@@ -120,7 +120,7 @@ public sealed class ConfigTests : IDisposable
     public void UnknownModelTypeListsTheSupportedOnes()
     {
         var ex = Assert.Throws<NotSupportedException>(() => AutoConfig.FromPretrained(WriteConfig("{\"model_type\": \"gpt2\"}")));
-        Assert.Contains("model_type 'gpt2' is not supported (supported: bert, distilbert)", ex.Message);
+        Assert.Contains("model_type 'gpt2' is not supported (supported: albert, bert, deberta-v2, distilbert, electra, roberta, xlm-roberta)", ex.Message);
         Assert.Contains("config.json", ex.Message);
     }
 

@@ -12,7 +12,10 @@ public sealed class TextClassificationPipelineTests
     private static readonly Lock Gate = new();
     private static double worst;
 
-    public static TheoryData<string> Models => new() { "tiny-bert", "tiny-distilbert" };
+    public static TheoryData<string> Models => new()
+    {
+        "tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra", "tiny-albert", "tiny-deberta-v2",
+    };
 
     private static void AssertScore(JsonElement expected, LabelScore actual, string what)
     {

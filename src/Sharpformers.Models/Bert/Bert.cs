@@ -200,7 +200,7 @@ public sealed class BertModel : EncoderModel
 
     public static BertModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, BertConfig.Type, nameof(BertModel),
-            (_, c, b) => new BertModel((BertConfig)c, b), name => name.StartsWith("pooler.", StringComparison.Ordinal));
+            (_, c, b) => new BertModel((BertConfig)c, b, options?.AddPoolingLayer ?? true), name => name.StartsWith("pooler.", StringComparison.Ordinal));
 
     public static BertModel FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
@@ -329,6 +329,7 @@ public static class BertArchitecture
         BaseModelPrefix = "bert",
         CreateConfig = () => new BertConfig(),
         CreateBaseModel = (config, builder) => new BertModel(As(config), builder),
+        CreateBaseModelWithoutPooler = (config, builder) => new BertModel(As(config), builder, addPoolingLayer: false),
         CreateForSequenceClassification = (config, builder) => new BertForSequenceClassification(As(config), builder),
     };
 
