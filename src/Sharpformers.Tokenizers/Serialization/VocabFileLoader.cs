@@ -130,6 +130,7 @@ internal static class VocabFileLoader
             Decoder = new ByteLevelDecoder(),
             PythonAddPrefixSpace = addPrefixSpace,
         };
+        ByteLevelBpeFastPath.TryInstall(pipeline);
         var effective = new JsonObject { ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = trimOffsets };
         return Finish(files, info, pipeline, specials, new ByteLevelSlowDecoder(), null, [], effective: effective);
     }
