@@ -117,6 +117,8 @@ public sealed class TokenizerPipeline
     private bool TryFastPath(string text, EncodingBuilder builder)
     {
         if (AddedVocabulary.HasNormalizedTokens(Normalizer)) return false;
+        // The Python byte-level tokenizers' prefix space goes before the added tokens are cut out: general path.
+        if (PythonAddPrefixSpace && text.Length > 0 && !CharInfo.IsPythonSpace(text[0])) return false;
         var segments = AddedVocabulary.FindInRawText(text, Normalizer);
         int word = 0;
         if (segments is null) return FastPath!.TryEncode(text, 0, text.Length, builder, ref word);
