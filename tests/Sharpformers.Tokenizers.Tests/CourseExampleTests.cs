@@ -37,6 +37,19 @@ public sealed class CourseExampleTests
     }
 
     [Fact]
+    public void TheTruncationAndPaddingStoredInTokenizerJsonDoNotApply()
+    {
+        // vocab/bert-base-uncased/tokenizer.json stores truncation to 128 and fixed padding to 128; transformers
+        // replaces both with each call's arguments, so a short text stays short and a long one is not cut.
+        var tokenizer = AutoTokenizer.FromPretrained(Fixtures.Vocab("bert-base-uncased"));
+        Assert.True(tokenizer.IsFast);
+        Assert.Equal([101, 7592, 102], tokenizer.Call("hello").InputIds[0]);
+        string longText = string.Join(' ', Enumerable.Repeat("hello", 300));
+        Assert.Equal(302, tokenizer.Call(longText).InputIds[0].Length);
+        Assert.Equal(512, tokenizer.Call(longText, truncation: true).InputIds[0].Length); // model_max_length from the config
+    }
+
+    [Fact]
     public void BertBaseChineseGivesTheCourseIds()
     {
         var tokenizer = AutoTokenizer.FromPretrained(Fixtures.Vocab("bert-base-chinese"));
