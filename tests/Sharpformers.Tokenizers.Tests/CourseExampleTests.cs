@@ -57,6 +57,10 @@ public sealed class CourseExampleTests
         Assert.Equal([101, 2483, 2207, 4638, 2769, 738, 3300, 1920, 3457, 2682, 8013, 102], inputs.InputIds[0]);
         Assert.Equal(new int[12], inputs.TokenTypeIds![0]);
         Assert.All(inputs.AttentionMask[0], m => Assert.Equal(1, m));
+        // vocab.txt is split on line ends only: U+2028 (LINE SEPARATOR) is token 343, and there are 21,128 tokens.
+        Assert.Equal(21_128, tokenizer.VocabSize);
+        Assert.Equal("\u2028", tokenizer.ConvertIdToToken(343));
+        Assert.Equal(343, tokenizer.ConvertTokenToId("\u2028"));
     }
 
     [Fact]
