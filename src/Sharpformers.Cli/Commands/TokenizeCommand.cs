@@ -250,7 +250,7 @@ public sealed class TokenizeCommand : ICliCommand
         }
         double best = times.Min();
         double bestCpu = cpuTimes.Min();
-        context.Out.WriteLine($"tokenizer: {tokenizer.TokenizerClass}{(tokenizer.IsFast ? " (tokenizer.json)" : " (vocabulary files)")}{(tokenizer.Pipeline.HasFusedPath ? ", fused BERT path" : "")}");
+        context.Out.WriteLine($"tokenizer: {tokenizer.TokenizerClass}{(tokenizer.IsFast ? " (tokenizer.json)" : " (vocabulary files)")}{(tokenizer.Pipeline.HasFusedPath ? ", fused path" : "")}");
         context.Out.WriteLine($"texts: {texts.Count:N0}, UTF-8 bytes: {bytes:N0}, tokens: {tokens:N0}");
         context.Out.WriteLine($"single thread, best of 3: {best:F3} s = {bytes / best / 1e6:F1} MB/s, {texts.Count / best:N0} texts/s, {tokens / best / 1e6:F2} M tokens/s");
         // On a busy machine the process's CPU time (GC included) is steadier than the wall clock.
