@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sharpformers.Tensors.Storage;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Tensors.Formats;
 
@@ -43,6 +44,7 @@ public sealed class SafetensorsReader : ICheckpointReader
     {
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"Safetensors file '{fullPath}' was not found.", fullPath);
+        LfsPointer.ThrowIfPointer(fullPath);
         long length = new FileInfo(fullPath).Length;
         if (length < 8)
         {
@@ -95,6 +97,16 @@ public sealed class SafetensorsReader : ICheckpointReader
         }
         memory = file.Float32(offset, (int)entry.Info.ElementCount);
         return true;
+    }
+
+    public void ReadRaw(string name, Span<byte> destination)
+    {
+        var bytes = RawBytes(name);
+        if (destination.Length != bytes.Length)
+        {
+            throw new ArgumentException($"Tensor '{name}' of '{SourcePath}' has {bytes.Length} bytes, the destination {destination.Length}.", nameof(destination));
+        }
+        bytes.CopyTo(destination);
     }
 
     /// <summary>The raw little-endian bytes of a tensor (any dtype), valid until the reader is disposed.</summary>

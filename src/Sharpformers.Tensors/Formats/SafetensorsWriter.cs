@@ -13,7 +13,10 @@ public static class SafetensorsWriter
 {
     public static readonly IReadOnlyDictionary<string, string> PyTorchMetadata = new Dictionary<string, string> { ["format"] = "pt" };
 
-    /// <summary>Writes float32 (<see cref="Tensor"/>) and int32 (<see cref="IntTensor"/>) tensors to <paramref name="path"/>, atomically.</summary>
+    /// <summary>
+    /// Writes float32 (<see cref="Tensor"/>), int32 (<see cref="IntTensor"/>) and tensors of any dtype
+    /// given as bytes (<see cref="RawTensor"/>) to <paramref name="path"/>, atomically.
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, ITensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = Prepare(tensors);
@@ -35,7 +38,10 @@ public static class SafetensorsWriter
         {
             if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", nameof(tensors));
             if (!names.Add(name)) throw new ArgumentException($"Tensor name '{name}' appears twice.", nameof(tensors));
-            if (tensor is not (Tensor or IntTensor)) throw new NotSupportedException($"Tensor '{name}' is a {tensor.GetType().Name}; only Tensor and IntTensor can be saved.");
+            if (tensor is not (Tensor or IntTensor or RawTensor))
+            {
+                throw new NotSupportedException($"Tensor '{name}' is a {tensor.GetType().Name}; only Tensor, IntTensor and RawTensor can be saved.");
+            }
         }
         list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return list;
@@ -87,6 +93,9 @@ public static class SafetensorsWriter
                     break;
                 case IntTensor n:
                     WriteLittleEndian(stream, n.Span);
+                    break;
+                case RawTensor raw:
+                    raw.WriteTo(stream);
                     break;
             }
         }
