@@ -1,4 +1,5 @@
 using System.Text;
+using Sharpformers.Utils;
 using Sharpformers.TestSupport;
 
 namespace Sharpformers.Hub.Tests;
