@@ -203,3 +203,37 @@ public sealed class RawTensorTests
             e.Message);
     }
 }
+
+/// <summary>The Hugging Face cache hands out snapshot entries as symlinks to blobs: every reader must follow them.</summary>
+public sealed class SymlinkedCheckpointTests
+{
+    private readonly string dir = NewTempDir();
+
+    private string Link(string target, string name)
+    {
+        string link = Path.Combine(dir, name);
+        File.CreateSymbolicLink(link, target);
+        return link;
+    }
+
+    [Fact]
+    public void SafetensorsAndPyTorchFiles_OpenThroughSymlinks()
+    {
+        using (var safetensors = SafetensorsReader.Open(Link(TinyBertSafetensors, "model.safetensors")))
+        {
+            Assert.Equal(MiniSafetensors.ReadF32(TinyBertSafetensors)["classifier.bias"].Data, safetensors.ReadTensor("classifier.bias").ToArray());
+        }
+        using var bin = PyTorchCheckpointReader.Open(Link(TinyBertBin, "pytorch_model.bin"));
+        Assert.Equal(41, bin.Tensors.Count);
+    }
+
+    [Fact]
+    public void LfsPointerBehindASymlink_IsRecognised_AndALinkedWeightsFileIsNot()
+    {
+        string pointer = Path.Combine(dir, "blob");
+        File.WriteAllText(pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:abcd\nsize 203604\n");
+
+        Assert.True(Utils.LfsPointer.IsPointer(Link(pointer, "pointer.safetensors")));
+        Assert.False(Utils.LfsPointer.IsPointer(Link(TinyBertSafetensors, "real.safetensors")));
+    }
+}

@@ -45,7 +45,9 @@ public sealed class SafetensorsReader : ICheckpointReader
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"Safetensors file '{fullPath}' was not found.", fullPath);
         LfsPointer.ThrowIfPointer(fullPath);
-        long length = new FileInfo(fullPath).Length;
+        long length;
+        // Through a symlink (the Hugging Face cache's snapshots) FileInfo.Length is the link's size: ask the opened file.
+        using (var handle = File.OpenHandle(fullPath)) length = RandomAccess.GetLength(handle);
         if (length < 8)
         {
             throw Invalid(fullPath, $"the file is truncated: it has {length} bytes, but a safetensors file starts with an 8-byte header length");

@@ -46,10 +46,13 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
     public static PyTorchCheckpointReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"The checkpoint '{path}' does not exist.", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The checkpoint '{path}' does not exist.", path);
         LfsPointer.ThrowIfPointer(path);
-        if (info.Length == 0) throw new InvalidDataException($"'{path}' is not a PyTorch checkpoint: the file is empty.");
+        // Through a symlink (the Hugging Face cache's snapshots) FileInfo.Length is the link's size: ask the opened file.
+        using (var handle = File.OpenHandle(path))
+        {
+            if (RandomAccess.GetLength(handle) == 0) throw new InvalidDataException($"'{path}' is not a PyTorch checkpoint: the file is empty.");
+        }
         CheckSignature(path);
 
         var file = MappedFile.Open(path);
