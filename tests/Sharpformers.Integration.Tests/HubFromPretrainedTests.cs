@@ -57,7 +57,7 @@ public sealed class HubFromPretrainedTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await server.DisposeAsync();
-        if (Environment.GetEnvironmentVariable("KEEP") is null) Directory.Delete(root, recursive: true);
+        Directory.Delete(root, recursive: true);
     }
 
     private void Add(string id, Dictionary<string, byte[]> files)
