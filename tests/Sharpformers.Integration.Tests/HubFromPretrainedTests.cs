@@ -167,6 +167,20 @@ public sealed class HubFromPretrainedTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ConcreteModelClasses_LoadByRepoIdToo()
+    {
+        using var auto = AutoModelForSequenceClassification.FromPretrained(TinyBert, Options());
+        using var bert = BertForSequenceClassification.FromPretrained(TinyBert, Options());
+        using var baseModel = BertModel.FromPretrained(TinyBert, Options(hubOffline: true));
+        var inputs = Sharpformers.Models.ModelInputs.FromIds([[7, 71, 16, 84, 119, 8]]);
+
+        Assert.Equal(auto.Forward(inputs).Logits.ToArray(), bert.Forward(inputs).Logits.ToArray());
+        Assert.Equal(bert.Bert.Forward(inputs).LastHiddenState.ToArray(), baseModel.Forward(inputs).LastHiddenState.ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => Sharpformers.Models.DistilBert.DistilBertModel.FromPretrained(TinyBert, Options(hubOffline: true)));
+        Assert.EndsWith("config.json: model_type is 'bert', but DistilBertModel needs 'distilbert'; use the Auto classes to load any architecture.", e.Message);
+    }
+
+    [Fact]
     public void PytorchModelBinRepo_ByRepoId_MatchesTheGoldens()
     {
         var resolved = PretrainedFiles.ResolveCheckpoint(TinyBertBin, Options());
