@@ -155,7 +155,8 @@ public sealed class RawTensorTests
         });
 
         using var reader = SafetensorsReader.Open(path);
-        Assert.Equal([("b", DType.BF16), ("f", DType.F32), ("h", DType.F16), ("ids", DType.I64)], reader.Tensors.Select(t => (t.Name, t.DType)));
+        // As save_file orders them: by dtype, widest first (so each starts aligned to its size), then by name.
+        Assert.Equal([("ids", DType.I64), ("f", DType.F32), ("b", DType.BF16), ("h", DType.F16)], reader.Tensors.Select(t => (t.Name, t.DType)));
         Assert.Equal(half, reader.RawBytes("h").ToArray());
         Assert.Equal(bf16, Raw(reader, "b"));
         Assert.Equal(longs, Raw(reader, "ids"));
@@ -163,6 +164,24 @@ public sealed class RawTensorTests
         Assert.Equal(values.Select(v => (float)(Half)v), reader.ReadTensor("h").ToArray());
         Assert.False(reader.TryGetFloat32Memory("h", out _));
         Assert.Equal([2, 2], reader.ReadTensor("h").Shape);
+    }
+
+    [Fact]
+    public void MixedDtypes_AreLaidOutSoEveryTensorIsAlignedToItsElementSize()
+    {
+        string path = Path.Combine(dir, "mixed.safetensors");
+        SafetensorsWriter.Write(path, new Dictionary<string, ITensor>
+        {
+            ["a.half"] = new RawTensor(DType.F16, [3], new byte[6]),
+            ["b.float"] = Tensor.FromArray([1f, 2f, 3f], 3),
+            ["c.byte"] = new RawTensor(DType.U8, [1], new byte[1]),
+            ["d.float"] = Tensor.FromArray([4f], 1),
+        });
+
+        using var reader = SafetensorsReader.Open(path);
+        Assert.Equal(["b.float", "d.float", "a.half", "c.byte"], reader.Tensors.Select(t => t.Name));
+        Assert.True(reader.TryGetFloat32Memory("d.float", out var d));
+        Assert.Equal([4f], d.ToArray());
     }
 
     [Fact]
