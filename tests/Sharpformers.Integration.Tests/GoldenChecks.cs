@@ -135,6 +135,10 @@ internal static class GoldenChecks
     {
         double worst = diffs.Values.Max();
         Figures.Record(what, worst);
+        foreach (var group in diffs.GroupBy(d => d.Key[..d.Key.IndexOf('.')]))
+        {
+            Figures.Record($"{what}: {group.Key}", group.Max(d => d.Value));
+        }
         foreach (var (name, diff) in diffs) Assert.True(diff <= tolerance, $"{what}: {name} differs by {diff:E3} > {tolerance:E3}");
     }
 

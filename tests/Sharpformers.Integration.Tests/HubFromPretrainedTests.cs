@@ -113,6 +113,7 @@ public sealed class HubFromPretrainedTests : IAsyncLifetime
         Assert.Equal(0, server.RequestCount);
 
         await server.StopAsync();
+        AssertEverythingMatchesGoldens(TinyBert, Options(hubOffline: true), "org/tiny-bert by repo id, HF_HUB_OFFLINE=1 with the server stopped");
         AssertEverythingMatchesGoldens(TinyBert, Options(), "org/tiny-bert by repo id, online with the Hub unreachable");
     }
 
