@@ -12,5 +12,6 @@ public static class CommandRegistry
         new Commands.TokenizeCommand(),
         new Commands.DownloadCommand(),
         new Commands.BenchCommand(),
+        new Commands.ConvertCommand(),
     ];
 }

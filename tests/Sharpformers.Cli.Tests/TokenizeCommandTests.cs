@@ -198,7 +198,7 @@ public sealed class TokenizeCommandTests
     {
         var (code, _, error) = Run("{\"text\": \"a\"}\n", "--model", "/nonexistent/tokenizer/folder");
         Assert.Equal(CliApp.RuntimeError, code);
-        Assert.StartsWith("error: '/nonexistent/tokenizer/folder' is not a local folder", error);
+        Assert.StartsWith("error: '/nonexistent/tokenizer/folder' is neither a model folder on disk nor a valid Hub repo id", error);
         Assert.Single(error.Trim().Split('\n'));
     }
 }

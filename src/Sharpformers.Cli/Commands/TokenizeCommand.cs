@@ -29,11 +29,11 @@ public sealed class TokenizeCommand : ICliCommand
 
     public string Summary => "Tokenize JSON lines from stdin ({\"text\": ..., \"text_pair\": ...}) into input_ids, masks and tokens";
 
-    public string Usage => "--model DIR [--max-length N] [--truncation [STRATEGY]] [--padding longest|max_length] [--no-special-tokens] < input.jsonl";
+    public string Usage => "--model DIR|REPO_ID [--max-length N] [--truncation [STRATEGY]] [--padding longest|max_length] [--no-special-tokens] < input.jsonl";
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        new("model", "DIR", "Folder with the tokenizer files (tokenizer.json, vocab.txt, vocab.json + merges.txt, *.model)"),
+        new("model", "DIR|REPO_ID", "Folder with the tokenizer files (tokenizer.json, vocab.txt, vocab.json + merges.txt, *.model), or a Hub repo id"),
         new("max-length", "N", "Maximum length in tokens, special tokens included (default: the model's, where needed)"),
         new("truncation", "STRATEGY", "Truncate: longest_first (the default when no strategy follows), only_first, only_second", ValueOptional: true),
         new("padding", "STRATEGY", "Pad: longest (to the longest input; output waits for the end of input) or max_length"),
@@ -41,6 +41,7 @@ public sealed class TokenizeCommand : ICliCommand
         new("threads", "N", "Threads used to encode each batch (default: all cores)"),
         new("slow", null, "Build from the vocabulary files even when tokenizer.json exists"),
         new("benchmark", "FILE", "Developer option: time single-thread encoding of FILE (the IMDb .tar.gz: its 25,000 test reviews; or a text file, one text a line) and print MB/s"),
+        .. HubCliOptions.Options,
     ];
 
     public int Run(ParsedArguments args, CliContext context)
@@ -51,7 +52,7 @@ public sealed class TokenizeCommand : ICliCommand
             throw new CliUsageException($"unexpected argument '{args.Positionals[0]}' (the texts are read from stdin as JSON lines)");
         }
         var options = ReadOptions(args);
-        var tokenizer = AutoTokenizer.FromPretrained(model, new TokenizerLoadOptions { UseFast = !args.Flag("slow") });
+        var tokenizer = AutoTokenizer.FromPretrained(model, new TokenizerLoadOptions(HubCliOptions.Read(args, context)) { UseFast = !args.Flag("slow") });
         if (args.Get("benchmark") is { } benchmarkFile) return Benchmark(tokenizer, benchmarkFile, options, context);
         // Resolve the strategies once so a bad combination fails before any input is read.
         _ = tokenizer.Call([""], null, options);
