@@ -11,5 +11,6 @@ public static class CommandRegistry
         new Commands.ClassifyCommand(),
         new Commands.TokenizeCommand(),
         new Commands.DownloadCommand(),
+        new Commands.ServeCommand(),
     ];
 }
