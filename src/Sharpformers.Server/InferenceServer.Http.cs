@@ -76,7 +76,7 @@ public sealed partial class InferenceServer
         {
             // Kestrel's own limits while reading the body: over MaxRequestBodySize, or a body that ended early.
             var error = e.StatusCode == 413
-                ? new ApiException(413, ErrorTypes.PayloadTooLarge, $"request body is larger than this server accepts ({Options.MaxBodyBytes} bytes; --max-body-bytes)")
+                ? new ApiException(413, ErrorTypes.PayloadTooLarge, $"request body is over {Options.MaxBodyBytes} bytes; this server accepts at most {Options.MaxBodyBytes} bytes (--max-body-bytes)")
                 : new ApiException(e.StatusCode, ErrorTypes.BadRequest, $"bad HTTP request: {e.Message}");
             errorType = error.ErrorType;
             await WriteErrorAsync(context, error).ConfigureAwait(false);
@@ -219,7 +219,7 @@ public sealed partial class InferenceServer
                 if (length > limit)
                 {
                     throw new ApiException(413, ErrorTypes.PayloadTooLarge,
-                        $"request body is larger than this server accepts ({limit} bytes; --max-body-bytes)");
+                        $"request body is over {limit} bytes; this server accepts at most {limit} bytes (--max-body-bytes)");
                 }
             }
             return (buffer, length);

@@ -105,7 +105,9 @@ public sealed partial class InferenceServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            // The body limit is enforced by the handler (a JSON 413); Kestrel's own limit would also make it unable
+            // to drain a refused body, cutting the connection before the client reads the 413.
+            kestrel.Limits.MaxRequestBodySize = null;
             // "localhost" is the IPv4 loopback: one socket, and port 0 works (Kestrel's ListenLocalhost refuses a dynamic port).
             var address = options.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(options.Host);
             kestrel.Listen(address, options.Port);

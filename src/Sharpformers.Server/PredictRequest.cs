@@ -277,7 +277,8 @@ public static class PredictRequestParser
 
     private static string Suggest(string name, params string[] known)
     {
-        var close = known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)
+        static string Bare(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+        var close = known.FirstOrDefault(k => Bare(k) == Bare(name)
             || (name.Length >= 3 && (k.StartsWith(name, StringComparison.OrdinalIgnoreCase) || name.StartsWith(k, StringComparison.OrdinalIgnoreCase))));
         return close is null ? "" : $" (did you mean '{close}'?)";
     }
