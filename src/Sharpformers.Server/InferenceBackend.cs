@@ -90,10 +90,17 @@ internal sealed class PipelineBackend : IInferenceBackend, IDisposable
 
     public float[][] Forward(IReadOnlyList<PreparedInput> batch)
     {
-        var encodings = new TokenEncoding[batch.Count];
-        for (int i = 0; i < batch.Count; i++) encodings[i] = batch[i].Encoding;
-        var padded = pipeline.Tokenizer.Pad(encodings, Padding.Longest); // (B, T), masked
-        return pipeline.Forward(padded).ToJaggedArray(); // (B, num_labels)
+        var rows = new float[batch.Count][];
+        // Inputs of very different lengths run as a few passes of similar lengths rather than one padded to the longest.
+        foreach (var group in PaddingPlanner.Split(batch.Select(b => b.Encoding.Length).ToArray(), pipeline.Model.Config.HiddenSize))
+        {
+            var encodings = new TokenEncoding[group.Length];
+            for (int i = 0; i < group.Length; i++) encodings[i] = batch[group[i]].Encoding;
+            var padded = pipeline.Tokenizer.Pad(encodings, Padding.Longest); // (b, T), masked
+            var logits = pipeline.Forward(padded).ToJaggedArray(); // (b, num_labels)
+            for (int i = 0; i < group.Length; i++) rows[group[i]] = logits[i];
+        }
+        return rows;
     }
 
     public IReadOnlyList<ClassificationResult> Postprocess(IReadOnlyList<TextInput> inputs, float[][] logits, TextClassificationOptions options)

@@ -59,6 +59,8 @@ public sealed partial class InferenceServer : IAsyncDisposable
     /// <summary>Batches run so far and their sizes.</summary>
     public BatchStatistics Statistics => batcher.Statistics;
 
+    internal ServerMetrics Metrics => metrics;
+
     /// <summary>The server's version, as /info reports it.</summary>
     public static string Version => typeof(InferenceServer).Assembly.GetName().Version?.ToString(3) ?? "unknown";
 

@@ -32,6 +32,9 @@ internal sealed class ServerMetrics
         if (isPredict) predictDuration.Observe(seconds);
     }
 
+    /// <summary>Requests answered (or, for 499, abandoned by their client) with a status, over every route.</summary>
+    public long CountWithStatus(int status) => requests.Where(r => r.Key.Status == status).Sum(r => r.Value.Value);
+
     public void RecordBatch(int size, double seconds)
     {
         batchSize.Observe(size);
