@@ -111,6 +111,9 @@ internal sealed class PipelineBackend : IInferenceBackend, IDisposable
         return pipeline.Postprocess(inputs, Tensor.FromArray(flat, logits.Length, labels), options);
     }
 
+    /// <summary>One forward pass before the server listens, so the first client does not pay for JIT compilation.</summary>
+    public void WarmUp() => Forward([Prepare(new TextInput("Hello, world!"), truncation: true, "warm-up")]);
+
     public void Dispose()
     {
         if (ownsPipeline) pipeline.Dispose();

@@ -79,6 +79,7 @@ public sealed partial class InferenceServer : IAsyncDisposable
         var backend = new PipelineBackend(pipeline, Directory.Exists(model) ? model : null, options.ModelId, ownsPipeline: true);
         try
         {
+            backend.WarmUp();
             return await StartAsync(backend, options, ownsBackend: true, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -95,8 +96,9 @@ public sealed partial class InferenceServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(pipeline);
         options ??= new ServerOptions();
         options.Validate();
-        return StartAsync(new PipelineBackend(pipeline, modelPath: null, options.ModelId, ownsPipeline: false), options, ownsBackend: false,
-            cancellationToken);
+        var backend = new PipelineBackend(pipeline, modelPath: null, options.ModelId, ownsPipeline: false);
+        backend.WarmUp();
+        return StartAsync(backend, options, ownsBackend: false, cancellationToken);
     }
 
     internal static async Task<InferenceServer> StartAsync(IInferenceBackend backend, ServerOptions options, bool ownsBackend,

@@ -132,4 +132,32 @@ public sealed class LifecycleTests
         await server.DisposeAsync();
         Assert.Matches(new Regex(@"POST /predict 200 "), server.Log);
     }
+
+    [Fact]
+    public async Task ServesACallersPipelineAndLeavesItUsable()
+    {
+        using var pipeline = Sharpformers.Pipelines.PipelineFactory.Pipeline("text-classification", model: Fixtures.Model("tiny-distilbert"));
+        pipeline.Model.Config.Id2Label = new Dictionary<int, string> { [0] = "négatif \"quoted\"", [1] = "积极" };
+        var log = new StringWriter();
+        var server = await InferenceServer.StartAsync(pipeline, new ServerOptions { Port = 0, Log = log, ModelId = "org/custom" });
+        try
+        {
+            Assert.Equal("127.0.0.1", server.Address.Host);
+            using var client = new HttpClient { BaseAddress = server.Address };
+            using var response = await client.PostAsync("/predict",
+                new StringContent("{\"inputs\": \"x\", \"parameters\": {\"top_k\": null}}", System.Text.Encoding.UTF8, "application/json"));
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.Contains("\"label\":\"积极\"", body); // written as UTF-8, not \u-escaped
+            Assert.Contains("\"label\":\"négatif \\\"quoted\\\"\"", body);
+            using var info = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/info"));
+            Assert.Equal("org/custom", info.RootElement.GetProperty("model_id").GetString());
+            Assert.Equal(Fixtures.Model("tiny-distilbert"), info.RootElement.GetProperty("model_path").GetString());
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
+        Assert.Equal("积极", pipeline.Invoke("still usable", new() { TopK = null }).Select(s => s.Label).First(l => l == "积极"));
+        Assert.Equal(1, server.Statistics.Batches); // the warm-up pass runs before the server listens and is not counted
+    }
 }

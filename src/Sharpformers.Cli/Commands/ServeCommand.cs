@@ -94,6 +94,10 @@ public sealed class ServeCommand : ICliCommand
             context.Error.WriteLine($"serving {described.ModelId} ({described.ModelType}, {described.Id2Label.Count} labels, inputs up to " +
                 $"{described.MaxInputLength} tokens); batches of up to {options.MaxBatchSize}, {waitMs:0.###} ms wait, queue {options.MaxQueue}; " +
                 "Ctrl+C stops");
+            if (!IsLoopback(host))
+            {
+                context.Error.WriteLine($"warning: listening on {host} makes the server reachable from other machines; it has no authentication");
+            }
             context.Out.WriteLine($"Listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
             context.Out.Flush();
             stop.Token.WaitHandle.WaitOne();
@@ -107,4 +111,7 @@ public sealed class ServeCommand : ICliCommand
             foreach (var signal in signals) signal.Dispose();
         }
     }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 }
