@@ -20,6 +20,9 @@ public sealed partial class InferenceServer
     /// </summary>
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Methods that get their own metrics label; any other (clients can send anything) counts as OTHER.</summary>
+    private static readonly HashSet<string> KnownMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
     private IReadOnlyList<Route> Routes { get; }
 
     /// <summary>One route: exact path (case-insensitive) and method.</summary>
@@ -93,7 +96,7 @@ public sealed partial class InferenceServer
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             // 499 is nginx's "client closed request": logged and counted, never sent.
             int status = errorType == "client_closed" ? 499 : context.Response.StatusCode;
-            metrics.RecordRequest(method.Length <= 10 ? method : "OTHER", routeLabel, status, errorType, seconds, isPredict);
+            metrics.RecordRequest(KnownMethods.Contains(method) ? method : "OTHER", routeLabel, status, errorType, seconds, isPredict);
             if (Options.LogRequests) log.Request(method, path, status, seconds, errorType);
         }
     }

@@ -66,8 +66,11 @@ public sealed class BatchingTests
         // Hold a first forward pass so the next three requests queue up together.
         var first = server.PostAsync("/predict", PredictGoldenTests.Body("warm"));
         await gated!.WaitForForwardAsync();
+        // Each queued before the next is sent, so the queue order is known.
         var topOne = server.PostAsync("/predict", PredictGoldenTests.Body(texts[0]));
+        await TestServer.WaitUntilAsync(() => server.Server.Statistics.QueuedRequests == 1, "the first request is queued");
         var all = server.PostAsync("/predict", PredictGoldenTests.Body(new[] { texts[1], texts[2] }, new Dictionary<string, object?> { ["top_k"] = null }));
+        await TestServer.WaitUntilAsync(() => server.Server.Statistics.QueuedRequests == 2, "the second request is queued");
         var raw = server.PostAsync("/predict", PredictGoldenTests.Body(texts[3], new { function_to_apply = "none", truncation = false }));
         await TestServer.WaitUntilAsync(() => server.Server.Statistics.QueuedRequests == 3, "three requests are queued");
         gated.Open();

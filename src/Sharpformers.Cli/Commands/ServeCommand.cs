@@ -50,6 +50,8 @@ public sealed class ServeCommand : ICliCommand
     public int Run(ParsedArguments args, CliContext context)
     {
         string model = args.Get("model") ?? ClassifyCommand.ModelWhenNoneGiven();
+        // The request log is written from a background task while this thread writes its own lines.
+        var error = TextWriter.Synchronized(context.Error);
         string host = args.Get("host") ?? "127.0.0.1";
         if (!host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(host, out _))
         {
@@ -70,7 +72,7 @@ public sealed class ServeCommand : ICliCommand
             MaxBodyBytes = args.GetInt("max-body-bytes", min: 64) ?? 2_000_000,
             LogRequests = !args.Flag("quiet"),
             Verbose = args.Flag("verbose"),
-            Log = context.Error,
+            Log = error,
         };
         if (args.GetInt("threads", min: 1) is int threads) KernelParallel.MaxThreads = threads;
 
@@ -91,19 +93,19 @@ public sealed class ServeCommand : ICliCommand
         {
             var server = InferenceServer.StartAsync(model, options, stop.Token).GetAwaiter().GetResult();
             var described = server.Model;
-            context.Error.WriteLine($"serving {described.ModelId} ({described.ModelType}, {described.Id2Label.Count} labels, inputs up to " +
+            error.WriteLine($"serving {described.ModelId} ({described.ModelType}, {described.Id2Label.Count} labels, inputs up to " +
                 $"{described.MaxInputLength} tokens); batches of up to {options.MaxBatchSize}, {waitMs:0.###} ms wait, queue {options.MaxQueue}; " +
                 "Ctrl+C stops");
             if (!IsLoopback(host))
             {
-                context.Error.WriteLine($"warning: listening on {host} makes the server reachable from other machines; it has no authentication");
+                error.WriteLine($"warning: listening on {host} makes the server reachable from other machines; it has no authentication");
             }
             context.Out.WriteLine($"Listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
             context.Out.Flush();
             stop.Token.WaitHandle.WaitOne();
-            context.Error.WriteLine("shutting down: finishing the requests in flight");
+            error.WriteLine("shutting down: finishing the requests in flight");
             server.StopAsync().GetAwaiter().GetResult();
-            context.Error.WriteLine("stopped");
+            error.WriteLine("stopped");
             return CliApp.Success;
         }
         finally
