@@ -118,13 +118,22 @@ internal sealed class DynamicBatcher
                         {
                             long remaining = deadline - Stopwatch.GetTimestamp();
                             if (remaining <= 0) break;
-                            Monitor.Wait(gate, TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                            // Whole milliseconds, rounded up: a wait rounded down to 0 would spin.
+                            Monitor.Wait(gate, (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency));
                             Take(batch);
                         }
                     }
                     metrics.QueueDepth = queue.Count;
                 }
-                if (batch.Count > 0) Execute(batch);
+                try
+                {
+                    if (batch.Count > 0) Execute(batch);
+                }
+                catch (Exception e)
+                {
+                    // Never let the one batcher thread die: that would leave every later request waiting forever.
+                    foreach (var (request, _) in batch) request.Fail(e);
+                }
                 batch.Clear();
             }
         }
