@@ -13,5 +13,6 @@ public static class CommandRegistry
         new Commands.DownloadCommand(),
         new Commands.BenchCommand(),
         new Commands.ConvertCommand(),
+        new Commands.ServeCommand(),
     ];
 }
