@@ -14,8 +14,9 @@ namespace Sharpformers.Cli.Commands;
 
 /// <summary>
 /// `sharpformers tokenize --model DIR`: JSON lines in ({"text": ...} or {"text": ..., "text_pair": ...}), one
-/// JSON line out per input, in order: {"input_ids", "token_type_ids" (when the model takes them),
-/// "attention_mask", "tokens"}. Streams: lines are read, encoded and written in batches, so a whole dataset
+/// JSON line out per input, in order: {"input_ids", "token_type_ids", "attention_mask", "tokens"}.
+/// token_type_ids are always written (as Python's return_token_type_ids=True would), also for models that
+/// do not take them (RoBERTa, DistilBERT): 0 for the first sequence, 1 for the pair. Streams: lines are read, encoded and written in batches, so a whole dataset
 /// goes through in one call. With --padding longest the batch is the whole input (as a Python call on the
 /// list would pad it), so output waits for the end of the input.
 /// </summary>
@@ -112,7 +113,7 @@ public sealed class TokenizeCommand : ICliCommand
         if (held is not null)
         {
             var padded = tokenizer.Pad(held, PaddingStrategy.Longest, padToMultipleOf: options.PadToMultipleOf);
-            Write(padded.Encodings, tokenizer, output);
+            Write(padded.Encodings, output);
         }
         output.Flush();
         return CliApp.Success;
@@ -122,7 +123,7 @@ public sealed class TokenizeCommand : ICliCommand
             if (batch.Count == 0) return;
             var encodings = EncodeInOrder(tokenizer, batch, encodeOptions);
             if (held is not null) held.AddRange(encodings);
-            else Write(encodings, tokenizer, output);
+            else Write(encodings, output);
             batch.Clear();
         }
     }
@@ -145,9 +146,8 @@ public sealed class TokenizeCommand : ICliCommand
         return result;
     }
 
-    private static void Write(IReadOnlyList<TokenEncoding> encodings, PreTrainedTokenizer tokenizer, TextWriter output)
+    private static void Write(IReadOnlyList<TokenEncoding> encodings, TextWriter output)
     {
-        bool typeIds = tokenizer.ModelInputNames.Contains("token_type_ids");
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(encodings.Count * 256);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -155,7 +155,7 @@ public sealed class TokenizeCommand : ICliCommand
             {
                 writer.WriteStartObject();
                 WriteInts(writer, "input_ids", e.Ids);
-                if (typeIds) WriteInts(writer, "token_type_ids", e.TypeIds);
+                WriteInts(writer, "token_type_ids", e.TypeIds);
                 WriteInts(writer, "attention_mask", e.AttentionMask);
                 writer.WriteStartArray("tokens");
                 foreach (string t in e.Tokens) writer.WriteStringValue(t);
