@@ -5,7 +5,8 @@ namespace Sharpformers.Nn;
 /// <summary>
 /// Scaled dot-product attention over heads laid side by side in the hidden dimension, the layout the
 /// Q/K/V projections produce: head h of token t is columns [h·D, (h+1)·D) of row t. No permute copies:
-/// the per-head matrices are read in place with a leading dimension of C = H·D.
+/// the per-head matrices are read in place with a leading dimension of C = H·D. Forward and backward
+/// side by side; each sequence's heads go through one strided-batched GEMM per product.
 /// </summary>
 public static class MultiHeadAttention
 {
@@ -21,7 +22,22 @@ public static class MultiHeadAttention
     public static void Forward(
         ReadOnlyMemory<float> query, ReadOnlyMemory<float> key, ReadOnlyMemory<float> value,
         int batch, int seq, int heads, int headDim, float scale, ReadOnlyMemory<float> additiveMask,
-        Memory<float> probs, Memory<float> context)
+        Memory<float> probs, Memory<float> context) =>
+        Forward(query, key, value, batch, seq, heads, headDim, scale, additiveMask, probs, context, null, default, default, null);
+
+    /// <summary>
+    /// Training-mode forward: as above, then dropout on the attention weights (HF's
+    /// attention_probs_dropout_prob / attention_dropout) before they multiply V.
+    /// </summary>
+    /// <param name="dropout">The dropout on the weights; null or inactive for none.</param>
+    /// <param name="dropoutKeep">(B, H, T, T) the mask drawn (kept for backward).</param>
+    /// <param name="droppedProbs">(B, H, T, T) the weights after dropout, what multiplies V (kept for backward).</param>
+    /// <param name="random">The trainer's generator (one draw).</param>
+    public static void Forward(
+        ReadOnlyMemory<float> query, ReadOnlyMemory<float> key, ReadOnlyMemory<float> value,
+        int batch, int seq, int heads, int headDim, float scale, ReadOnlyMemory<float> additiveMask,
+        Memory<float> probs, Memory<float> context,
+        Dropout? dropout, Memory<byte> dropoutKeep, Memory<float> droppedProbs, Utils.SeededRandom? random)
     {
         int c = heads * headDim;
         long tc = (long)seq * c;
@@ -61,13 +77,96 @@ public static class MultiHeadAttention
             }
         });
 
+        var weights = probs;
+        if (dropout is { IsActive: true } && random is not null)
+        {
+            Check(dropoutKeep.Length, batch * htt, nameof(dropoutKeep));
+            Check(droppedProbs.Length, batch * htt, nameof(droppedProbs));
+            dropout.Forward(probs, dropoutKeep, droppedProbs, random);
+            weights = droppedProbs;
+        }
+
         // Context: probs_h (T, T) · V_h (T, D) written straight into the head's columns of (B, T, C).
         for (int b = 0; b < batch; b++)
         {
             Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, seq, headDim, seq, 1f,
-                probs.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq,
+                weights.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq,
                 value.Span.Slice((int)(b * tc), (int)tc), c, headDim,
                 0f, context.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
+        }
+    }
+
+    /// <summary>
+    /// Backward of the training forward. With P the softmax output, P′ the weights after dropout
+    /// (P itself without dropout) and dC the context gradient, per sequence and head:
+    /// dP′ = dC·Vᵀ, dV = P′ᵀ·dC, dP = dropout′(dP′), dS = scale · P ∘ (dP − rowsum(dP ∘ P)),
+    /// dQ = dS·K, dK = dSᵀ·Q. dQuery, dKey and dValue are overwritten.
+    /// </summary>
+    /// <param name="probs">(B, H, T, T) the softmax output.</param>
+    /// <param name="droppedProbs">(B, H, T, T) the weights that multiplied V (= probs without dropout).</param>
+    /// <param name="dropout">The weights' dropout, or null.</param>
+    /// <param name="dropoutKeep">(B, H, T, T) its mask (empty without dropout).</param>
+    /// <param name="dContext">(B, T, C)</param>
+    /// <param name="dProbs">(B, H, T, T) scratch.</param>
+    /// <param name="dQuery">(B, T, C)</param>
+    /// <param name="dKey">(B, T, C)</param>
+    /// <param name="dValue">(B, T, C)</param>
+    public static void Backward(
+        ReadOnlyMemory<float> query, ReadOnlyMemory<float> key, ReadOnlyMemory<float> value,
+        int batch, int seq, int heads, int headDim, float scale,
+        ReadOnlyMemory<float> probs, ReadOnlyMemory<float> droppedProbs, Dropout? dropout, ReadOnlyMemory<byte> dropoutKeep,
+        ReadOnlyMemory<float> dContext, Memory<float> dProbs,
+        Memory<float> dQuery, Memory<float> dKey, Memory<float> dValue)
+    {
+        int c = heads * headDim;
+        long tc = (long)seq * c;
+        long htt = (long)heads * seq * seq;
+        Check(query.Length, batch * tc, nameof(query));
+        Check(key.Length, batch * tc, nameof(key));
+        Check(value.Length, batch * tc, nameof(value));
+        Check(probs.Length, batch * htt, nameof(probs));
+        Check(droppedProbs.Length, batch * htt, nameof(droppedProbs));
+        Check(dContext.Length, batch * tc, nameof(dContext));
+        Check(dProbs.Length, batch * htt, nameof(dProbs));
+        Check(dQuery.Length, batch * tc, nameof(dQuery));
+        Check(dKey.Length, batch * tc, nameof(dKey));
+        Check(dValue.Length, batch * tc, nameof(dValue));
+        if (batch == 0 || seq == 0) return;
+        bool dropped = dropout is { IsActive: true } && !dropoutKeep.IsEmpty;
+
+        for (int b = 0; b < batch; b++)
+        {
+            var dc = dContext.Span.Slice((int)(b * tc), (int)tc);
+            // dP′_h (T, T) = dC_h (T, D) · V_hᵀ
+            Gemm.SgemmStridedBatched(Transpose.No, Transpose.Yes, seq, seq, headDim, 1f,
+                dc, c, headDim, value.Span.Slice((int)(b * tc), (int)tc), c, headDim,
+                0f, dProbs.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq, heads);
+            // dV_h (T, D) = P′_hᵀ (T, T) · dC_h (T, D)
+            Gemm.SgemmStridedBatched(Transpose.Yes, Transpose.No, seq, headDim, seq, 1f,
+                droppedProbs.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq, dc, c, headDim,
+                0f, dValue.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
+        }
+
+        // dS = scale · P ∘ (dP − rowsum(dP ∘ P)), after dropout's backward, in place over dP.
+        float dropoutScale = dropped ? dropout!.Scale : 1f;
+        RowParallel.For(batch * heads * seq, seq, (start, count) =>
+        {
+            var dp = dProbs.Span.Slice(start * seq, count * seq);
+            if (dropped) DropoutMask.Apply(dp, dropoutKeep.Span.Slice(start * seq, count * seq), dropoutScale, dp);
+            SoftmaxBackward.Rows(probs.Span.Slice(start * seq, count * seq), dp, seq, scale, dp);
+        });
+
+        for (int b = 0; b < batch; b++)
+        {
+            var ds = dProbs.Span.Slice((int)(b * htt), (int)htt);
+            // dQ_h (T, D) = dS_h (T, T) · K_h (T, D)
+            Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, seq, headDim, seq, 1f,
+                ds, seq, (long)seq * seq, key.Span.Slice((int)(b * tc), (int)tc), c, headDim,
+                0f, dQuery.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
+            // dK_h (T, D) = dS_hᵀ (T, T) · Q_h (T, D)
+            Gemm.SgemmStridedBatched(Transpose.Yes, Transpose.No, seq, headDim, seq, 1f,
+                ds, seq, (long)seq * seq, query.Span.Slice((int)(b * tc), (int)tc), c, headDim,
+                0f, dKey.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
         }
     }
 
