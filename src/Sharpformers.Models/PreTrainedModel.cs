@@ -92,6 +92,31 @@ public abstract class PreTrainedModel : IDisposable
     /// </summary>
     public void EnableGradients() => Parameters.AllocateGradients();
 
+    /// <summary>
+    /// Copies the weights of an HF model folder of this architecture (a Trainer checkpoint, or a
+    /// folder <see cref="SavePretrained"/> wrote) into this model's parameters in place, like
+    /// load_state_dict(strict=True): every parameter must be there with its shape. Tensors the model
+    /// does not have (buffers such as position_ids) are ignored.
+    /// </summary>
+    public void LoadWeights(string directory)
+    {
+        using var reader = CheckpointFiles.Open(Path.GetFullPath(directory));
+        foreach (var (name, parameter) in Parameters.Select(p => (p.Name[prefix.Length..], p)))
+        {
+            if (!reader.Contains(name))
+            {
+                throw new InvalidDataException($"'{reader.SourcePath}' has no tensor '{name}' ({ClassName} needs it): the folder holds another model or architecture.");
+            }
+            var info = reader.GetInfo(name);
+            if (!info.Shape.Select(d => (int)d).SequenceEqual(parameter.Shape))
+            {
+                throw new InvalidDataException(
+                    $"'{reader.SourcePath}': tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model's parameter [{string.Join(", ", parameter.Shape)}].");
+            }
+            reader.ReadAsFloat32(name, parameter.Value.Span);
+        }
+    }
+
     /// <summary>Sets every gradient to zero (optimizer.zero_grad()).</summary>
     public void ZeroGrad() => Parameters.ZeroGradients();
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Sharpformers.Models;
 using Sharpformers.Nn.Optim;
+using Sharpformers.Tokenizers;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
 using Sharpformers.Training.Optimization;
@@ -53,6 +55,21 @@ public sealed class Trainer
         CallbackHandler = new CallbackHandler(defaults.Concat(callbacks ?? [])) { Model = model };
         dropoutRandom = new SeededRandom(unchecked((ulong)args.Seed));
         CallbackHandler.OnInitEnd(Args, State, control);
+    }
+
+    /// <summary>
+    /// The course's <c>Trainer(model, args, train_dataset, eval_dataset, data_collator, compute_metrics, tokenizer=tokenizer)</c>
+    /// for a BERT or DistilBERT classification model: with a tokenizer, the collator defaults to
+    /// <c>DataCollatorWithPadding(tokenizer)</c> and the tokenizer files are saved beside every
+    /// checkpoint and the final model, as HF does.
+    /// </summary>
+    public Trainer(SequenceClassificationModel model, TrainingArguments args, Dataset? trainDataset = null, Dataset? evalDataset = null,
+        DataCollatorWithPadding? dataCollator = null, ComputeMetrics? computeMetrics = null, IEnumerable<TrainerCallback>? callbacks = null,
+        PreTrainedTokenizer? tokenizer = null)
+        : this(new TrainableSequenceClassificationModel(model), args, trainDataset, evalDataset,
+            dataCollator ?? (tokenizer is null ? null : new DataCollatorWithPadding(tokenizer)), computeMetrics, callbacks)
+    {
+        if (tokenizer is not null) SaveTokenizerFiles = directory => tokenizer.SavePretrained(directory);
     }
 
     public TrainingArguments Args { get; }
