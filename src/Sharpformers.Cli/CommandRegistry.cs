@@ -11,5 +11,7 @@ public static class CommandRegistry
         new Commands.ClassifyCommand(),
         new Commands.TokenizeCommand(),
         new Commands.DownloadCommand(),
+        new Commands.TrainCommand(),
+        new Commands.EvaluateCommand(),
     ];
 }

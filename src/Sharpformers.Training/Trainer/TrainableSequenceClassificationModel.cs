@@ -13,20 +13,24 @@ namespace Sharpformers.Training;
 /// training-mode batches run <see cref="SequenceClassificationModel.TrainingForward"/> and
 /// <see cref="SequenceClassificationModel.Backward"/>, evaluation batches the inference forward.
 /// Parameters are the model's trainable ones, in named_parameters() order, over the model's own
-/// weights and gradient buffers (nothing is copied per step).
+/// weights and gradient buffers (nothing is copied per step). An architecture without backward
+/// passes can still be evaluated (no parameters; a training forward says it cannot train).
 /// </summary>
 public sealed class TrainableSequenceClassificationModel : ITrainableModel
 {
     public TrainableSequenceClassificationModel(SequenceClassificationModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!model.SupportsTraining)
-        {
-            throw new NotSupportedException($"{model.ClassName} cannot be trained yet: backward passes exist for BERT and DistilBERT.");
-        }
         Model = model;
-        model.EnableGradients();
-        Parameters = model.TrainableParameters.Select(p => (ITrainableParameter)new ParameterView(p)).ToList();
+        if (model.SupportsTraining)
+        {
+            model.EnableGradients();
+            Parameters = model.TrainableParameters.Select(p => (ITrainableParameter)new ParameterView(p)).ToList();
+        }
+        else
+        {
+            Parameters = [];
+        }
     }
 
     public SequenceClassificationModel Model { get; }

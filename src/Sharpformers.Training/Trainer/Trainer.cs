@@ -280,7 +280,11 @@ public sealed class Trainer
     /// HF's save_metrics(split, metrics, combined=True): {split}_results.json, and the metrics merged
     /// into all_results.json (json.dump(indent=4, sort_keys=True)).
     /// </summary>
-    public void SaveMetrics(string split, IReadOnlyDictionary<string, double> metrics)
+    public void SaveMetrics(string split, IReadOnlyDictionary<string, double> metrics) =>
+        SaveMetrics(split, metrics.ToDictionary(p => p.Key, p => (object)p.Value));
+
+    /// <summary>As <see cref="SaveMetrics(string, IReadOnlyDictionary{string, double})"/> with values of any JSON type (ints stay ints, e.g. train_samples).</summary>
+    public void SaveMetrics(string split, IReadOnlyDictionary<string, object> metrics)
     {
         Directory.CreateDirectory(Args.OutputDir);
         AtomicFile.WriteAllText(Path.Combine(Args.OutputDir, $"{split}_results.json"), PythonJson.Serialize(metrics, indent: 4, sortKeys: true));
@@ -292,7 +296,8 @@ public sealed class Trainer
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 all[property.Name] = property.Value.ValueKind == System.Text.Json.JsonValueKind.Number
-                    ? property.Value.GetDouble()
+                    ? property.Value.TryGetInt32(out int whole) && !property.Value.GetRawText().Contains('.') && !property.Value.GetRawText().Contains('e')
+                        ? whole : property.Value.GetDouble()
                     : PythonJson.SpecialFloat(property.Value.GetString() ?? "") ?? (object?)property.Value.GetString();
             }
         }
