@@ -37,16 +37,28 @@ public sealed class Dropout
         {
             throw new ArgumentException($"Dropout: x has {x.Length} elements, the mask {keep.Length} and y {y.Length}.");
         }
-        ulong seed = random.NextUInt64();
-        float p = Probability;
-        float scale = Scale;
+        ulong seed = NextSeed(random);
         RowParallel.For(x.Length, 1, (start, count) =>
-        {
-            var k = keep.Span.Slice(start, count);
-            if (p >= 1f) k.Clear();
-            else DropoutMask.Draw(seed, start, p, k);
-            DropoutMask.Apply(x.Span.Slice(start, count), k, scale, y.Span.Slice(start, count));
-        });
+            ForwardSlice(x.Span.Slice(start, count), keep.Span.Slice(start, count), y.Span.Slice(start, count), seed, start));
+    }
+
+    /// <summary>The seed of one dropout site: one draw from the trainer's generator.</summary>
+    public ulong NextSeed(SeededRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return random.NextUInt64();
+    }
+
+    /// <summary>
+    /// Elements [offset, offset + x.Length) of a site seeded with <paramref name="seed"/>, on the calling
+    /// thread: the same mask as <see cref="Forward"/> draws for that slice (for callers that already
+    /// split the work, e.g. attention by sequence). y may be x.
+    /// </summary>
+    public void ForwardSlice(ReadOnlySpan<float> x, Span<byte> keep, Span<float> y, ulong seed, long offset)
+    {
+        if (Probability >= 1f) keep.Clear();
+        else DropoutMask.Draw(seed, offset, Probability, keep);
+        DropoutMask.Apply(x, keep, Scale, y);
     }
 
     /// <summary>dx = dy ∘ keep / (1 − p) with the forward's mask; dx may be dy.</summary>

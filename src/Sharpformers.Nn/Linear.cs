@@ -16,6 +16,25 @@ public sealed class Linear
         Bias = bias ? builder.Get("bias", [outFeatures], ParameterInit.Zeros) : null;
     }
 
+    /// <summary>
+    /// A linear layer over parameters that already exist: weight tying, as a masked-LM decoder over
+    /// the word embeddings (V, C). Backward adds into the shared gradient buffer, so a tied weight
+    /// receives the sum of both uses' gradients, as in torch.
+    /// </summary>
+    public Linear(Parameter weight, Parameter? bias)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Shape.Count != 2) throw new ArgumentException($"A linear weight is (out, in); '{weight.Name}' has shape [{string.Join(", ", weight.Shape)}].", nameof(weight));
+        if (bias is not null && (bias.Shape.Count != 1 || bias.Shape[0] != weight.Shape[0]))
+        {
+            throw new ArgumentException($"Bias '{bias.Name}' of shape [{string.Join(", ", bias.Shape)}] does not match weight '{weight.Name}' [{string.Join(", ", weight.Shape)}].", nameof(bias));
+        }
+        OutFeatures = weight.Shape[0];
+        InFeatures = weight.Shape[1];
+        Weight = weight;
+        Bias = bias;
+    }
+
     public int InFeatures { get; }
 
     public int OutFeatures { get; }

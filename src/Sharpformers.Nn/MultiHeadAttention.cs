@@ -49,7 +49,38 @@ public static class MultiHeadAttention
         Check(probs.Length, batch * htt, nameof(probs));
         if (!additiveMask.IsEmpty) Check(additiveMask.Length, (long)batch * seq, nameof(additiveMask));
         if (batch == 0 || seq == 0) return;
+        bool dropped = dropout is { IsActive: true } && random is not null;
+        if (dropped)
+        {
+            Check(dropoutKeep.Length, batch * htt, nameof(dropoutKeep));
+            Check(droppedProbs.Length, batch * htt, nameof(droppedProbs));
+        }
+        ulong seed = dropped ? dropout!.NextSeed(random!) : 0;
 
+        if (batch > 1 && batch >= KernelParallel.MaxThreads)
+        {
+            // Enough sequences for every thread: each does one sequence's whole attention (its (H, T, T)
+            // scores stay in cache from the product through the softmax to P·V); the GEMMs inside run inline.
+            KernelParallel.For(batch, b =>
+            {
+                var p = probs.Span.Slice((int)(b * htt), (int)htt);
+                var q = query.Span.Slice((int)(b * tc), (int)tc);
+                var k = key.Span.Slice((int)(b * tc), (int)tc);
+                Gemm.SgemmStridedBatched(Transpose.No, Transpose.Yes, seq, seq, headDim, scale, q, c, headDim, k, c, headDim, 0f, p, seq, (long)seq * seq, heads);
+                Softmax.Rows(p, seq, additiveMask.IsEmpty ? ReadOnlySpan<float>.Empty : additiveMask.Span.Slice(b * seq, seq), p);
+                Span<float> weights = p;
+                if (dropped)
+                {
+                    weights = droppedProbs.Span.Slice((int)(b * htt), (int)htt);
+                    dropout!.ForwardSlice(p, dropoutKeep.Span.Slice((int)(b * htt), (int)htt), weights, seed, b * htt);
+                }
+                Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, seq, headDim, seq, 1f, weights, seq, (long)seq * seq,
+                    value.Span.Slice((int)(b * tc), (int)tc), c, headDim, 0f, context.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
+            });
+            return;
+        }
+
+        // Fewer sequences than threads (e.g. one text at inference): each step spreads its own work across threads.
         // Scores: for each sequence, one batched GEMM over its heads (head h starts h·D columns in).
         for (int b = 0; b < batch; b++)
         {
@@ -77,20 +108,19 @@ public static class MultiHeadAttention
             }
         });
 
-        var weights = probs;
-        if (dropout is { IsActive: true } && random is not null)
+        var weightsAll = probs;
+        if (dropped)
         {
-            Check(dropoutKeep.Length, batch * htt, nameof(dropoutKeep));
-            Check(droppedProbs.Length, batch * htt, nameof(droppedProbs));
-            dropout.Forward(probs, dropoutKeep, droppedProbs, random);
-            weights = droppedProbs;
+            RowParallel.For(probs.Length, 1, (start, count) => dropout!.ForwardSlice(
+                probs.Span.Slice(start, count), dropoutKeep.Span.Slice(start, count), droppedProbs.Span.Slice(start, count), seed, start));
+            weightsAll = droppedProbs;
         }
 
         // Context: probs_h (T, T) · V_h (T, D) written straight into the head's columns of (B, T, C).
         for (int b = 0; b < batch; b++)
         {
             Gemm.SgemmStridedBatched(Transpose.No, Transpose.No, seq, headDim, seq, 1f,
-                weights.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq,
+                weightsAll.Span.Slice((int)(b * htt), (int)htt), seq, (long)seq * seq,
                 value.Span.Slice((int)(b * tc), (int)tc), c, headDim,
                 0f, context.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
         }
@@ -133,8 +163,33 @@ public static class MultiHeadAttention
         Check(dValue.Length, batch * tc, nameof(dValue));
         if (batch == 0 || seq == 0) return;
         bool dropped = dropout is { IsActive: true } && !dropoutKeep.IsEmpty;
+        float dropoutScale = dropped ? dropout!.Scale : 1f;
+        if (batch > 1 && batch >= KernelParallel.MaxThreads)
+        {
+            // One sequence per task, its (H, T, T) gradient kept in cache through all four products.
+            KernelParallel.For(batch, b => BackwardSequence(b));
+            return;
+        }
+        for (int b = 0; b < batch; b++) BackwardProducts(b);
+        // dS = scale · P ∘ (dP − rowsum(dP ∘ P)), after dropout's backward, in place over dP.
+        RowParallel.For(batch * heads * seq, seq, (start, count) =>
+        {
+            var dp = dProbs.Span.Slice(start * seq, count * seq);
+            if (dropped) DropoutMask.Apply(dp, dropoutKeep.Span.Slice(start * seq, count * seq), dropoutScale, dp);
+            SoftmaxBackward.Rows(probs.Span.Slice(start * seq, count * seq), dp, seq, scale, dp);
+        });
+        for (int b = 0; b < batch; b++) InputProducts(b);
 
-        for (int b = 0; b < batch; b++)
+        void BackwardSequence(int b)
+        {
+            BackwardProducts(b);
+            var dp = dProbs.Span.Slice((int)(b * htt), (int)htt);
+            if (dropped) DropoutMask.Apply(dp, dropoutKeep.Span.Slice((int)(b * htt), (int)htt), dropoutScale, dp);
+            SoftmaxBackward.Rows(probs.Span.Slice((int)(b * htt), (int)htt), dp, seq, scale, dp);
+            InputProducts(b);
+        }
+
+        void BackwardProducts(int b)
         {
             var dc = dContext.Span.Slice((int)(b * tc), (int)tc);
             // dP′_h (T, T) = dC_h (T, D) · V_hᵀ
@@ -147,16 +202,7 @@ public static class MultiHeadAttention
                 0f, dValue.Span.Slice((int)(b * tc), (int)tc), c, headDim, heads);
         }
 
-        // dS = scale · P ∘ (dP − rowsum(dP ∘ P)), after dropout's backward, in place over dP.
-        float dropoutScale = dropped ? dropout!.Scale : 1f;
-        RowParallel.For(batch * heads * seq, seq, (start, count) =>
-        {
-            var dp = dProbs.Span.Slice(start * seq, count * seq);
-            if (dropped) DropoutMask.Apply(dp, dropoutKeep.Span.Slice(start * seq, count * seq), dropoutScale, dp);
-            SoftmaxBackward.Rows(probs.Span.Slice(start * seq, count * seq), dp, seq, scale, dp);
-        });
-
-        for (int b = 0; b < batch; b++)
+        void InputProducts(int b)
         {
             var ds = dProbs.Span.Slice((int)(b * htt), (int)htt);
             // dQ_h (T, D) = dS_h (T, T) · K_h (T, D)

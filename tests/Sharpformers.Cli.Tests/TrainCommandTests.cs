@@ -260,6 +260,18 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Single(badOverride.Err.Trim().Split('\n'));
     }
 
+    [Fact]
+    public void DivergingLossStopsWithOneClearLine()
+    {
+        var (code, _, stderr) = Run("train", "--model", Fixtures.Model("tiny-distilbert"), "--train", Sst2, "--output-dir", Path.Combine(dir, "out"),
+            "--learning-rate", "1e30", "--max-steps", "10", "--disable-tqdm");
+        Assert.Equal(1, code);
+        var errors = stderr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToList();
+        Assert.Single(errors);
+        Assert.Matches(@"^error: The training loss became (NaN|inf|-inf) at step \d+ \(epoch [\d.]+\) with learning rate .*; training stopped\.", errors[0]);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

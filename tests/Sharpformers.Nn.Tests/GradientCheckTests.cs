@@ -121,6 +121,40 @@ public sealed class GradientCheckTests
         Assert.Equal(u[0] + u[2 * dim] + u[6 * dim], words.Weight.Grad.Span[3 * dim], 5);
     }
 
+    [Fact]
+    public void TiedDecoderAddsItsGradientToTheEmbeddingTable()
+    {
+        // A masked-LM decoder tied to the word embeddings: logits = E[ids] · Eᵀ + b; the table's gradient is the sum of both uses.
+        const int vocab = 9, dim = 6;
+        var builder = ParameterBuilder.ForInitialization(seed: 1);
+        var words = new Embedding(builder.Prefix("word_embeddings"), vocab, dim, ParameterInit.Normal(1));
+        var bias = builder.Get("decoder_bias", [vocab], ParameterInit.Zeros);
+        Randomise(builder, 60);
+        var decoder = new Linear(words.Weight, bias);
+        Assert.Equal((vocab, dim), (decoder.OutFeatures, decoder.InFeatures));
+        int[] ids = [4, 1, 4, 8];
+        var hidden = new float[ids.Length * dim];
+        words.Forward(ids, hidden);
+        var logits = new float[ids.Length * vocab];
+        decoder.Forward(hidden, logits);
+        var u = Random(logits.Length, 61);
+        var dHidden = new float[hidden.Length];
+        decoder.Backward(hidden, u, dHidden);
+        words.Backward(ids, dHidden);
+
+        var table = ToDouble(words.Weight.Value.Span);
+        var b = ToDouble(bias.Value.Span);
+        var ud = ToDouble(u);
+        double Loss()
+        {
+            var h = new double[ids.Length * dim];
+            for (int i = 0; i < ids.Length; i++) Array.Copy(table, ids[i] * dim, h, i * dim, dim);
+            return Dot(ud, DoubleReference.Linear(h, table, b, dim, vocab));
+        }
+        GradientCheck.Check("dTable (embedding + decoder)", table, Loss, words.Weight.Grad!.Span, maxEntries: table.Length);
+        GradientCheck.Check("dBias", b, Loss, bias.Grad!.Span);
+    }
+
     [Theory]
     [InlineData(ActivationFunction.Gelu, "gelu")]
     [InlineData(ActivationFunction.GeluTanh, "gelu_new")]
@@ -166,10 +200,30 @@ public sealed class GradientCheckTests
         Assert.Equal(afterOne.SaveState().Words, random.SaveState().Words);
     }
 
+    /// <summary>
+    /// Attention splits work by sequence when there are at least as many sequences as threads, else
+    /// inside each product; the thread count picks the path here (results do not depend on it).
+    /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AttentionGradientsWithPaddingAndDropout(bool withDropout)
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    [InlineData(false, 64)]
+    [InlineData(true, 64)]
+    public void AttentionGradientsWithPaddingAndDropout(bool withDropout, int threads)
+    {
+        int saved = Kernels.KernelParallel.MaxThreads;
+        Kernels.KernelParallel.MaxThreads = threads;
+        try
+        {
+            AttentionGradients(withDropout);
+        }
+        finally
+        {
+            Kernels.KernelParallel.MaxThreads = saved;
+        }
+    }
+
+    private static void AttentionGradients(bool withDropout)
     {
         const int batch = 2, seq = 6, heads = 2, headDim = 4, c = heads * headDim;
         var q = Random(batch * seq * c, 11);
