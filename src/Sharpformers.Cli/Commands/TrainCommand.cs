@@ -51,6 +51,7 @@ public sealed class TrainCommand : ICliCommand
         ["resume_from_checkpoint"] = "continue from a checkpoint folder, or the latest in --output-dir when no PATH is given",
         ["overwrite_output_dir"] = "train from scratch even if --output-dir holds checkpoints",
         ["disable_tqdm"] = "no progress bar: log lines only",
+        ["run_name"] = "a name for the run (default: --output-dir)",
     };
 
     public string Name => "train";
@@ -87,8 +88,9 @@ public sealed class TrainCommand : ICliCommand
         {
             if (NotFlags.Contains(name)) continue;
             string flag = name.Replace('_', '-');
-            string help = ArgumentHelp.GetValueOrDefault(name, $"TrainingArguments.{name}");
             object? defaultValue = new TrainingArguments { OutputDir = "." }.Get(name);
+            string help = ArgumentHelp.GetValueOrDefault(name,
+                $"TrainingArguments.{name}" + (defaultValue is null or System.Collections.IDictionary ? "" : $" (default {Convert.ToString(defaultValue, CultureInfo.InvariantCulture)?.ToLowerInvariant()})"));
             if (defaultValue is bool || name == "resume_from_checkpoint" || name == "greater_is_better")
             {
                 // HF's boolean arguments: the flag alone means true; "--flag false" turns a default-true one off.
