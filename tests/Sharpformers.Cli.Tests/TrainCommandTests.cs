@@ -147,6 +147,51 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("\"label\"", classified);
     }
 
+    /// <summary>
+    /// The trained folder in PyTorch: ../shared/reference/pure_torch_distilbert.py (HF's DistilBERT in
+    /// plain torch, HF parameter names) loads config.json + model.safetensors strictly and gives our logits.
+    /// Needs /usr/bin/python3 with torch and ../shared (skipped, and reported so, otherwise).
+    /// </summary>
+    [PythonTorchFact]
+    public void PyTorchLoadsTheTrainedFolderAndAgreesOnLogits()
+    {
+        string outputDir = Path.Combine(dir, "out");
+        var (code, _, stderr) = Run("train", "--model", Fixtures.Model("tiny-distilbert"), "--train", Sst2, "--output-dir", outputDir,
+            "--max-steps", "8", "--learning-rate", "1e-3", "--save-strategy", "no");
+        Assert.True(code == 0, stderr);
+        var encoded = RunWithInput("{\"text\": \"a gripping , funny film\"}\n", "tokenize", "--model", outputDir);
+        using var ids = JsonDocument.Parse(encoded.Out.Split('\n')[0]);
+        string idList = string.Join(",", ids.RootElement.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()));
+        var ours = Run("classify", "--model", outputDir, "--format", "jsonl", "a gripping , funny film");
+        using var oursJson = JsonDocument.Parse(ours.Out);
+        var expected = oursJson.RootElement.GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+
+        var python = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3")
+        {
+            ArgumentList = { Path.Combine(Fixtures.SharedDir!, "reference", "pure_torch_distilbert.py"), "--logits", "--model-dir", outputDir, "--ids", idList },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(python)!;
+        string text = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "python did not finish");
+        Assert.True(process.ExitCode == 0, error);
+        using var torch = JsonDocument.Parse(text.Trim().Split('\n')[^1]);
+        var actual = torch.RootElement.GetProperty("logits")[0].EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+    }
+
+    private static (int Code, string Out, string Err) RunWithInput(string input, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var context = new CliContext { In = new StringReader(input), Out = stdout, Error = stderr };
+        int code = new CliApp(CommandRegistry.All()).Run(args, context);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     [Fact]
     public void TrainingWritesToMappedWeightsWithoutTouchingTheCheckpoint()
     {
@@ -277,6 +322,38 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(to);
         foreach (string file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         foreach (string sub in Directory.GetDirectories(from)) CopyDirectory(sub, Path.Combine(to, Path.GetFileName(sub)));
+    }
+}
+
+/// <summary>A fact that needs /usr/bin/python3 with torch and the shared folder's PyTorch reference; skipped (reported) otherwise.</summary>
+public sealed class PythonTorchFactAttribute : FactAttribute
+{
+    private static readonly Lazy<string?> Missing = new(() =>
+    {
+        if (Fixtures.SharedDir is not { } shared || !File.Exists(Path.Combine(shared, "reference", "pure_torch_distilbert.py")))
+        {
+            return "needs ../shared/reference/pure_torch_distilbert.py";
+        }
+        if (!File.Exists("/usr/bin/python3")) return "needs /usr/bin/python3 with torch";
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", "-c \"import torch\"")
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            })!;
+            process.StandardError.ReadToEnd();
+            return process.WaitForExit(60_000) && process.ExitCode == 0 ? null : "needs torch for /usr/bin/python3 (apt-get install python3-torch)";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "needs /usr/bin/python3 with torch";
+        }
+    });
+
+    public PythonTorchFactAttribute()
+    {
+        if (Missing.Value is { } reason) Skip = reason;
     }
 }
 
