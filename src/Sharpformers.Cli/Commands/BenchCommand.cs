@@ -221,6 +221,7 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
         new("sizes", "LIST", "sgemm: comma-separated N (cube) or MxNxK (default: 512,1024,2048)"),
         new("trans", "XY", "sgemm: transposes of A and B, N or T each (default: NN; weights are NT)"),
         new("packed", null, "sgemm: pre-pack B once outside the timing (the weight path)"),
+        new("int8", null, "sgemm: the dynamic int8 product instead (B quantized once as a weight, A per call; implies NT and packed)"),
     ];
 
     public IEnumerable<BenchRecord> Run(ParsedArguments args, BenchSettings settings)
@@ -233,7 +234,9 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
         }
         var transA = trans[0] == 'T' ? Transpose.Yes : Transpose.No;
         var transB = trans[1] == 'T' ? Transpose.Yes : Transpose.No;
-        bool packed = args.Flag("packed");
+        bool int8 = args.Flag("int8");
+        bool packed = args.Flag("packed") || int8;
+        if (int8) (trans, transA, transB) = ("NT", Transpose.No, Transpose.Yes);
         var rng = new Random(1234);
         foreach (var (m, n, k) in sizes)
         {
@@ -242,13 +245,15 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
             var a = RandomMatrix(rng, (long)m * k);
             var b = RandomMatrix(rng, (long)k * n);
             var c = new float[checked(m * n)];
-            var packedB = packed ? Gemm.PackB(transB, k, n, b, ldb) : null;
+            var packedB = packed && !int8 ? Gemm.PackB(transB, k, n, b, ldb) : null;
+            var quantizedB = int8 ? QuantizedMatrix.QuantizeWeights(b, n, k) : null;
             foreach (int threads in settings.Threads)
             {
                 KernelParallel.MaxThreads = threads;
                 var timing = BenchTiming.Measure(() =>
                 {
-                    if (packedB is not null) Gemm.Sgemm(transA, m, n, k, 1f, a, lda, packedB, 0f, c, n);
+                    if (quantizedB is not null) QuantizedGemm.Gemm(m, n, k, a, lda, quantizedB, [], 0f, c, n);
+                    else if (packedB is not null) Gemm.Sgemm(transA, m, n, k, 1f, a, lda, packedB, 0f, c, n);
                     else Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
                 }, settings.Warmup, settings.Repeats);
                 yield return new BenchRecord()
@@ -259,6 +264,7 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
                     .Add("gflops", 2.0 * m * n * k / timing.Median / 1e9)
                     .Add("trans", trans)
                     .Add("packed", packed)
+                    .Add("precision", int8 ? "int8" : "fp32")
                     .Add("isa", Gemm.Isa.ToString())
                     .Add("repeats", timing.Repeats);
             }
