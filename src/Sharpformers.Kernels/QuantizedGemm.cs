@@ -5,18 +5,21 @@ using System.Runtime.Intrinsics.X86;
 namespace Sharpformers.Kernels;
 
 /// <summary>
-/// Dynamic int8 quantization for linear layers (what torch.quantization.quantize_dynamic does for
-/// nn.Linear): weights are quantized once, symmetric per output channel to int8 in [-127, 127];
-/// activations are quantized at every product, per row (token), asymmetric to 7-bit unsigned [0, 127];
-/// products accumulate exactly in int32 and are scaled back to float in the epilogue:
+/// Dynamic quantization for linear layers with int8 weights (as torch.quantization.quantize_dynamic
+/// does for nn.Linear): weights are quantized once, symmetric per output channel to int8 in
+/// [-127, 127]; activations are quantized at every product, symmetric per row (token) to 16-bit
+/// integer codes; products accumulate exactly in int32 and are scaled back to float in the epilogue:
 /// <code>
-/// y[m, n] = sx[m]·sw[n]·(Σ_k qx[m, k]·qw[n, k] − zx[m]·Σ_k qw[n, k]) + bias[n]
+/// y[m, n] = sx[m]·sw[n]·Σ_k qx[m, k]·qw[n, k] + bias[n]
 /// </code>
-/// The 7-bit activations are what makes the AVX-512BW path exact: vpmaddubsw multiplies unsigned by
-/// signed bytes and adds pairs into int16 with saturation, and 2·127·127 = 32,258 stays below 32,767
-/// (torch's fbgemm uses the same "reduce_range" on machines without VNNI). vpmaddwd against ones then
-/// widens pairs of int16 into int32: 4 multiply-adds per int32 lane, 64 per 512-bit instruction pair.
-/// Naive twin: <see cref="QuantizedGemmReference"/>; the AVX2 and scalar paths give identical results.
+/// The multiply is AVX-512BW's vpmaddwd (16-bit × 16-bit, adjacent pairs summed into int32, never
+/// saturating), with the int8 weight panels sign-extended on load (vpmovsxbw): 32 multiply-adds per
+/// instruction, twice the float32 FMA's 16. vpmaddubsw (u8 × s8) would do 64, but it saturates its int16
+/// pair sums unless activations are cut to 7 bits (torch's "reduce_range"), which costs accuracy; here
+/// the activation codes use as many bits as the int32 accumulator allows for the product's depth
+/// (|qx| ≤ (2³¹ − 1) / (127·k), capped at 32,767: 13+ bits for BERT's k ≤ 3072), so the quantization
+/// error is essentially the weights' 8 bits. Naive twin: <see cref="QuantizedGemmReference"/>; the AVX2 and
+/// scalar paths give identical results.
 /// </summary>
 public static class QuantizedGemm
 {
@@ -25,11 +28,14 @@ public static class QuantizedGemm
 
     private const int TasksPerThread = 8;
 
-    /// <summary>Largest activation code (7 bits, see the class comment).</summary>
-    public const int ActivationLevels = 127;
-
     /// <summary>Largest weight code magnitude.</summary>
     public const int WeightLevels = 127;
+
+    /// <summary>
+    /// Largest activation code magnitude for a product of depth <paramref name="k"/>: the int32 sums of
+    /// k products of |qx| ≤ limit and |qw| ≤ 127 cannot overflow.
+    /// </summary>
+    public static int ActivationLimit(int k) => (int)Math.Clamp(int.MaxValue / (WeightLevels * (long)Math.Max(1, (k + 1) & ~1)), 1, short.MaxValue);
 
     [ThreadStatic]
     private static ComputeJob? cachedJob;
@@ -38,13 +44,10 @@ public static class QuantizedGemm
     private static QuantizeJob? cachedQuantizeJob;
 
     [ThreadStatic]
-    private static byte[]? scratchBytes;
+    private static short[]? scratchCodes;
 
     [ThreadStatic]
     private static float[]? scratchScales;
-
-    [ThreadStatic]
-    private static int[]? scratchZeros;
 
     /// <summary>
     /// C (m, n) = act(x (m, k) · Wᵀ + bias + beta · C) with W quantized by <see cref="QuantizedMatrix.QuantizeWeights"/>
@@ -65,22 +68,21 @@ public static class QuantizedGemm
         if (m == 0 || n == 0) return;
         int kp = weights.PaddedDepth;
         long qLength = (long)m * kp;
-        var q = scratchBytes is { } sb && sb.Length >= qLength ? sb : (scratchBytes = GC.AllocateUninitializedArray<byte>((int)Math.Max(qLength, 4096), pinned: true));
+        var q = scratchCodes is { } sq && sq.Length >= qLength ? sq : (scratchCodes = GC.AllocateUninitializedArray<short>((int)Math.Max(qLength, 4096), pinned: true));
         var scales = scratchScales is { } ss && ss.Length >= m ? ss : (scratchScales = GC.AllocateUninitializedArray<float>(Math.Max(m, 256), pinned: true));
-        var zeros = scratchZeros is { } sz && sz.Length >= m ? sz : (scratchZeros = GC.AllocateUninitializedArray<int>(Math.Max(m, 256), pinned: true));
         int threads = (long)m * n * k < ParallelMinMacs ? 1 : KernelParallel.AvailableThreads;
+        int limit = ActivationLimit(k);
         fixed (float* px = x)
         fixed (float* pbias = bias)
         fixed (float* pc = c)
-        fixed (byte* pq = q)
+        fixed (short* pq = q)
         fixed (float* pscales = scales)
-        fixed (int* pzeros = zeros)
         {
-            QuantizeRowsParallel(px, ldx, m, k, pq, kp, pscales, pzeros, threads);
+            QuantizeRowsParallel(px, ldx, m, k, pq, kp, pscales, limit, threads);
             var problem = new QuantizedProblem
             {
-                M = m, N = n, KGroups = kp / 4, A = pq, Lda = kp, RowScales = pscales, RowZeros = pzeros,
-                B = weights.Data, ColumnScales = weights.ScalesPointer, ColumnSums = weights.SumsPointer,
+                M = m, N = n, KPairs = kp / 2, A = pq, Lda = kp, RowScales = pscales,
+                B = weights.Data, ColumnScales = weights.ScalesPointer,
                 Bias = bias.IsEmpty ? null : pbias, Beta = beta, C = pc, Ldc = ldc, Activation = activation,
                 Isa = QuantizedKernels.Current,
             };
@@ -90,48 +92,49 @@ public static class QuantizedGemm
     }
 
     /// <summary>
-    /// Quantizes rows of x (rows, cols) to 7-bit codes (rows, ldq), zero past cols: q = clamp(round(x / scale) + zero, 0, 127)
-    /// with the row's range widened to include 0 (so 0 is exact). Writes each row's scale and zero point.
+    /// Quantizes rows of x (rows, cols) to integer codes (rows, ldq), zero past cols:
+    /// q = clamp(round(x · limit / max|x_row|), ±limit), and writes each row's scale max|x_row| / limit.
     /// </summary>
-    public static unsafe void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int ldx, Span<byte> q, int ldq, Span<float> scales, Span<int> zeroPoints)
+    public static unsafe void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int ldx, int limit, Span<short> q, int ldq, Span<float> scales)
     {
         GemmChecks.Operand(Transpose.No, rows, cols, x.Length, ldx, nameof(x));
+        if (limit < 1 || limit > short.MaxValue) KernelThrow.Argument(nameof(limit), $"limit must be in [1, {short.MaxValue}], got {limit}.");
         if (ldq < cols) KernelThrow.Argument(nameof(ldq), $"ldq {ldq} is smaller than cols {cols}.");
-        if (rows > 0 && (long)(rows - 1) * ldq + ldq > q.Length) KernelThrow.DestinationTooShort(nameof(q));
-        if (scales.Length < rows || zeroPoints.Length < rows) KernelThrow.DestinationTooShort(nameof(scales));
+        if ((long)rows * ldq > q.Length) KernelThrow.DestinationTooShort(nameof(q));
+        if (scales.Length < rows) KernelThrow.DestinationTooShort(nameof(scales));
         fixed (float* px = x)
-        fixed (byte* pq = q)
+        fixed (short* pq = q)
         fixed (float* ps = scales)
-        fixed (int* pz = zeroPoints)
         {
-            for (int r = 0; r < rows; r++) QuantizeRow(px + (long)r * ldx, cols, pq + (long)r * ldq, ldq, ps + r, pz + r);
+            for (int r = 0; r < rows; r++) QuantizeRow(px + (long)r * ldx, cols, pq + (long)r * ldq, ldq, ps + r, limit);
         }
     }
 
-    /// <summary>The scale and zero point of a row with this minimum and maximum (shared with the reference).</summary>
-    public static (float Scale, int Zero) RowParameters(float min, float max)
+    /// <summary>A row's scale and the factor its codes are computed with (shared with the reference).</summary>
+    public static (float Scale, float Inverse) RowParameters(float maxAbs, int limit)
     {
-        min = Math.Min(min, 0f);
-        max = Math.Max(max, 0f);
-        float range = max - min;
-        if (!(range > 0f) || !float.IsFinite(range)) return (float.IsFinite(range) ? 1f : float.NaN, 0);
-        float scale = range / ActivationLevels;
-        int zero = (int)Math.Clamp(MathF.Round(-min / scale), 0, ActivationLevels);
-        return (scale, zero);
+        if (!(maxAbs > 0f)) return (0f, 0f);
+        if (!float.IsFinite(maxAbs)) return (float.NaN, 0f);
+        return (maxAbs / limit, limit / maxAbs);
     }
 
-    private static unsafe void QuantizeRowsParallel(float* x, nint ldx, int m, int k, byte* q, int kp, float* scales, int* zeros, int threads)
+    /// <summary>One activation code (shared with the reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static short QuantizeValue(float x, float inverse, int limit) =>
+        (short)Math.Clamp(MathF.Round(x * inverse), -limit, limit);
+
+    private static unsafe void QuantizeRowsParallel(float* x, nint ldx, int m, int k, short* q, int kp, float* scales, int limit, int threads)
     {
         if (threads == 1 || (long)m * k < 64 * 1024)
         {
-            for (int r = 0; r < m; r++) QuantizeRow(x + r * ldx, k, q + (long)r * kp, kp, scales + r, zeros + r);
+            for (int r = 0; r < m; r++) QuantizeRow(x + r * ldx, k, q + (long)r * kp, kp, scales + r, limit);
             return;
         }
         var job = cachedQuantizeJob ?? new QuantizeJob();
         cachedQuantizeJob = null;
         try
         {
-            job.X = x; job.Ldx = ldx; job.M = m; job.K = k; job.Q = q; job.Kp = kp; job.Scales = scales; job.Zeros = zeros;
+            job.X = x; job.Ldx = ldx; job.M = m; job.K = k; job.Q = q; job.Kp = kp; job.Scales = scales; job.Limit = limit;
             job.Chunks = Math.Min(m, threads * 4);
             KernelParallel.For(job.Chunks, job);
         }
@@ -142,62 +145,37 @@ public static class QuantizedGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void QuantizeRow(float* x, int cols, byte* q, int ldq, float* scale, int* zero)
+    private static unsafe void QuantizeRow(float* x, int cols, short* q, int ldq, float* scale, int limit)
     {
-        float min = 0f, max = 0f;
+        float amax = 0f;
         int j = 0;
         if (Vector512.IsHardwareAccelerated && cols >= 16)
         {
-            var vmin = Vector512<float>.Zero;
             var vmax = Vector512<float>.Zero;
-            for (; j <= cols - 16; j += 16)
-            {
-                var v = Vector512.Load(x + j);
-                vmin = Vector512.Min(vmin, v);
-                vmax = Vector512.Max(vmax, v);
-            }
-            for (int l = 0; l < 16; l++)
-            {
-                min = Math.Min(min, vmin[l]);
-                max = Math.Max(max, vmax[l]);
-            }
+            for (; j <= cols - 16; j += 16) vmax = Vector512.Max(vmax, Vector512.Abs(Vector512.Load(x + j)));
+            for (int l = 0; l < 16; l++) amax = MaxPropagatingNaN(amax, vmax[l]);
         }
-        for (; j < cols; j++)
-        {
-            min = Math.Min(min, x[j]);
-            max = Math.Max(max, x[j]);
-        }
-        var (s, z) = RowParameters(min, max);
+        for (; j < cols; j++) amax = MaxPropagatingNaN(amax, Math.Abs(x[j]));
+        var (s, inverse) = RowParameters(amax, limit);
         *scale = s;
-        *zero = z;
-        float inverse = 1f / s;
         j = 0;
         if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
         {
             var vinv = Vector512.Create(inverse);
-            var vz = Vector512.Create(z);
-            var lo = Vector512<int>.Zero;
-            var hi = Vector512.Create(ActivationLevels);
+            var lo = Vector512.Create(-limit);
+            var hi = Vector512.Create(limit);
             for (; j <= cols - 16; j += 16)
             {
-                // cvtps2dq rounds half to even, as MathF.Round does.
-                var codes = Vector512.Min(Vector512.Max(Avx512F.ConvertToVector512Int32(Vector512.Load(x + j) * vinv) + vz, lo), hi);
-                Vector128.Store(Avx512F.ConvertToVector128Byte(codes), q + j);
+                // cvtps2dq rounds half to even, as MathF.Round does; |x·inverse| ≤ limit, so no overflow.
+                var codes = Vector512.Min(Vector512.Max(Avx512F.ConvertToVector512Int32(Vector512.Load(x + j) * vinv), lo), hi);
+                Vector256.Store(Avx512F.ConvertToVector256Int16WithSaturation(codes), q + j);
             }
         }
-        for (; j < cols; j++) q[j] = QuantizeValue(x[j], inverse, z);
+        for (; j < cols; j++) q[j] = QuantizeValue(x[j], inverse, limit);
         for (; j < ldq; j++) q[j] = 0;
     }
 
-    /// <summary>One activation code (shared with the reference).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static byte QuantizeValue(float x, float inverseScale, int zero)
-    {
-        float v = MathF.Round(x * inverseScale);
-        // NaN/inf clamp like the vector path's integer conversion (0x80000000) does.
-        int code = float.IsNaN(v) || v < int.MinValue ? int.MinValue : v >= 2147483648f ? int.MinValue : (int)v;
-        return (byte)Math.Clamp((long)code + zero, 0, ActivationLevels);
-    }
+    private static float MaxPropagatingNaN(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : Math.Max(a, b);
 
     private static unsafe void Compute(in QuantizedProblem p, int threads)
     {
@@ -205,13 +183,19 @@ public static class QuantizedGemm
         int nr = QuantizedKernels.NR;
         int rowPanels = (p.M + mr - 1) / mr;
         int panels = (p.N + nr - 1) / nr;
-        // Row groups of up to 64 rows keep their codes (64 × k bytes) in L2 beside the panel being swept.
-        int rowGroups = Math.Max(1, (p.M + 63) / 64);
-        int colGroups = 1;
+        // As the float32 runner: column groups of L2-sized slices of weight panels, each swept by every
+        // row of its group; tall products are also split by rows (≥ 64 each) so both threads get work.
+        int slicePanels = SlicePanels(p);
+        int colGroups = (panels + slicePanels - 1) / slicePanels;
+        int rowGroups = 1;
         if (threads > 1)
         {
             int wanted = threads * TasksPerThread;
-            if (rowGroups < wanted) colGroups = Math.Min(panels, (wanted + rowGroups - 1) / rowGroups);
+            if (p.M >= 128 * threads && colGroups < wanted)
+            {
+                rowGroups = Math.Min((wanted + colGroups - 1) / colGroups, Math.Max(1, p.M / 64));
+            }
+            if (rowGroups * colGroups < wanted) colGroups = Math.Min(panels, (wanted + rowGroups - 1) / rowGroups);
         }
         int tasks = rowGroups * colGroups;
         if (threads == 1 || tasks == 1)
@@ -247,22 +231,31 @@ public static class QuantizedGemm
         int row1 = Math.Min(p.M, (int)((long)(rowGroup + 1) * rowPanels / rowGroups) * mr);
         int panel0 = (int)((long)colGroup * panels / colGroups);
         int panel1 = (int)((long)(colGroup + 1) * panels / colGroups);
-        long panelBytes = (long)p.KGroups * 4 * nr;
-        for (int j = panel0; j < panel1; j++)
+        long panelBytes = (long)p.KPairs * 2 * nr;
+        int slicePanels = SlicePanels(p);
+        // Per slice of panels (in L2), each MR-row micro-panel of codes (in L1) meets every panel of the slice.
+        for (int s0 = panel0; s0 < panel1; s0 += slicePanels)
         {
-            int col0 = j * nr;
-            int cols = Math.Min(nr, p.N - col0);
-            sbyte* b = p.B + j * panelBytes;
+            int s1 = Math.Min(panel1, s0 + slicePanels);
             for (int i = row0; i < row1; i += mr)
             {
                 int rows = Math.Min(mr, row1 - i);
-                QuantizedKernels.Tile(p.Isa, p.KGroups, p.A + (long)i * p.Lda, p.Lda, rows, b,
-                    p.RowScales + i, p.RowZeros + i, p.ColumnScales + col0, p.ColumnSums + col0, p.Bias is null ? null : p.Bias + col0,
-                    p.Beta, p.C + i * p.Ldc + col0, p.Ldc, cols);
-                if (p.Activation != EpilogueActivation.None) GemmEpilogue.Apply(p.Activation, p.C + i * p.Ldc + col0, p.Ldc, rows, cols);
+                for (int j = s0; j < s1; j++)
+                {
+                    int col0 = j * nr;
+                    int cols = Math.Min(nr, p.N - col0);
+                    QuantizedKernels.Tile(p.Isa, p.KPairs, p.A + (long)i * p.Lda, p.Lda, rows, p.B + j * panelBytes,
+                        p.RowScales + i, p.ColumnScales + col0, p.Bias is null ? null : p.Bias + col0,
+                        p.Beta, p.C + i * p.Ldc + col0, p.Ldc, cols);
+                    if (p.Activation != EpilogueActivation.None) GemmEpilogue.Apply(p.Activation, p.C + i * p.Ldc + col0, p.Ldc, rows, cols);
+                }
             }
         }
     }
+
+    /// <summary>Weight panels per slice: about 256 KB, a quarter of Zen's L2, beside the codes streaming through.</summary>
+    private static int SlicePanels(in QuantizedProblem p) =>
+        (int)Math.Max(1, 256 * 1024 / Math.Max(1, (long)p.KPairs * 2 * QuantizedKernels.NR));
 
     private sealed unsafe class ComputeJob : IParallelBody
     {
@@ -281,17 +274,17 @@ public static class QuantizedGemm
         public nint Ldx;
         public int M;
         public int K;
-        public byte* Q;
+        public short* Q;
         public int Kp;
         public float* Scales;
-        public int* Zeros;
+        public int Limit;
         public int Chunks;
 
         public void Invoke(int index)
         {
             int r0 = (int)((long)M * index / Chunks);
             int r1 = (int)((long)M * (index + 1) / Chunks);
-            for (int r = r0; r < r1; r++) QuantizeRow(X + r * Ldx, K, Q + (long)r * Kp, Kp, Scales + r, Zeros + r);
+            for (int r = r0; r < r1; r++) QuantizeRow(X + r * Ldx, K, Q + (long)r * Kp, Kp, Scales + r, Limit);
         }
     }
 }
@@ -301,14 +294,12 @@ internal unsafe struct QuantizedProblem
 {
     public int M;
     public int N;
-    public int KGroups;
-    public byte* A;
+    public int KPairs;
+    public short* A;
     public nint Lda;
     public float* RowScales;
-    public int* RowZeros;
     public sbyte* B;
     public float* ColumnScales;
-    public int* ColumnSums;
     public float* Bias;
     public float Beta;
     public float* C;
@@ -320,23 +311,21 @@ internal unsafe struct QuantizedProblem
 /// <summary>
 /// A weight matrix W (n, k) (stored (out, in), used as y = x·Wᵀ) quantized to int8 per output channel
 /// and packed for <see cref="QuantizedGemm"/>: panels of <see cref="QuantizedKernels.NR"/> columns; in a
-/// panel, each group of 4 consecutive k holds NR × 4 bytes (column c's 4 codes at 4·c), so one 512-bit
-/// load feeds vpmaddubsw for 16 columns × 4 depths. k is padded to a multiple of 4 and n to whole panels
-/// with zero codes (scale 0). Immutable; a quarter of the float32 size.
+/// panel, each pair of consecutive k holds NR × 2 bytes (column c's 2 codes at 2·c), so a 32-byte load
+/// sign-extended to 16 bits feeds vpmaddwd for 16 columns × 2 depths. k is padded to even and n to whole
+/// panels with zero codes (scale 0). Immutable; a quarter of the float32 size.
 /// </summary>
 public sealed unsafe class QuantizedMatrix
 {
     private readonly sbyte[] data;
     private readonly float[] scales;
-    private readonly int[] sums;
 
-    private QuantizedMatrix(int k, int n, sbyte[] data, float[] scales, int[] sums)
+    private QuantizedMatrix(int k, int n, sbyte[] data, float[] scales)
     {
         Rows = k;
         Columns = n;
         this.data = data;
         this.scales = scales;
-        this.sums = sums;
     }
 
     /// <summary>k: the input width.</summary>
@@ -345,10 +334,10 @@ public sealed unsafe class QuantizedMatrix
     /// <summary>n: the output width.</summary>
     public int Columns { get; }
 
-    /// <summary>k rounded up to a multiple of 4.</summary>
-    public int PaddedDepth => (Rows + 3) & ~3;
+    /// <summary>k rounded up to even.</summary>
+    public int PaddedDepth => (Rows + 1) & ~1;
 
-    public long SizeInBytes => data.LongLength + (scales.Length + sums.Length) * 4L;
+    public long SizeInBytes => data.LongLength + scales.Length * 4L;
 
     /// <summary>The per-output-channel scales sw (n values).</summary>
     public ReadOnlySpan<float> Scales => scales.AsSpan(0, Columns);
@@ -357,15 +346,18 @@ public sealed unsafe class QuantizedMatrix
 
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref scales[0]);
 
-    internal int* SumsPointer => (int*)Unsafe.AsPointer(ref sums[0]);
-
-    /// <summary>The int8 code of weight (column n, depth k), for tests and the reference.</summary>
+    /// <summary>The int8 code of weight (column, depth), for tests and the reference.</summary>
     public sbyte Code(int column, int depth)
     {
-        if ((uint)column >= (uint)Columns || (uint)depth >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(column));
+        if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
+        if ((uint)depth >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(depth));
+        return data[Offset(column, depth, PaddedDepth)];
+    }
+
+    private static long Offset(int column, int depth, int paddedDepth)
+    {
         int nr = QuantizedKernels.NR;
-        long panel = column / nr;
-        return data[panel * PaddedDepth * nr + (depth / 4) * 4 * nr + (column % nr) * 4 + depth % 4];
+        return (long)(column / nr) * paddedDepth * nr + (long)(depth / 2) * 2 * nr + (column % nr) * 2 + depth % 2;
     }
 
     /// <summary>
@@ -374,39 +366,31 @@ public sealed unsafe class QuantizedMatrix
     /// </summary>
     public static QuantizedMatrix QuantizeWeights(ReadOnlySpan<float> w, int n, int k)
     {
-        if (n < 0 || k < 0) KernelThrow.Argument(nameof(n), "n and k must be non-negative.");
+        if (n < 0) KernelThrow.Argument(nameof(n), "n must be non-negative.");
+        if (k < 0) KernelThrow.Argument(nameof(k), "k must be non-negative.");
         if ((long)n * k > w.Length) KernelThrow.SourceTooShort(nameof(w));
         int nr = QuantizedKernels.NR;
-        int kp = (k + 3) & ~3;
-        int panels = (n + nr - 1) / nr;
-        int paddedN = panels * nr;
+        int kp = (k + 1) & ~1;
+        int paddedN = (n + nr - 1) / nr * nr;
         var data = GC.AllocateArray<sbyte>((int)Math.Max(1, checked((long)paddedN * kp)), pinned: true);
         var scales = GC.AllocateArray<float>(Math.Max(1, paddedN), pinned: true);
-        var sums = GC.AllocateArray<int>(Math.Max(1, paddedN), pinned: true);
-        var row = new sbyte[k];
         for (int col = 0; col < n; col++)
         {
-            var (scale, inverse) = WeightParameters(w.Slice(col * k, k));
+            var row = w.Slice(col * k, k);
+            var (scale, inverse) = WeightParameters(row);
             scales[col] = scale;
-            int sum = 0;
-            for (int d = 0; d < k; d++)
-            {
-                row[d] = QuantizeWeight(w[col * k + d], inverse);
-                sum += row[d];
-            }
-            sums[col] = sum;
-            long panelBase = (long)(col / nr) * kp * nr + (col % nr) * 4;
-            for (int d = 0; d < k; d++) data[panelBase + (d / 4) * 4 * nr + d % 4] = row[d];
+            for (int d = 0; d < k; d++) data[Offset(col, d, kp)] = QuantizeWeight(row[d], inverse);
         }
-        return new QuantizedMatrix(k, n, data, scales, sums);
+        return new QuantizedMatrix(k, n, data, scales);
     }
 
-    /// <summary>A row's scale and the factor codes are computed with (shared with the reference).</summary>
+    /// <summary>A row's scale and the factor its codes are computed with (shared with the reference).</summary>
     public static (float Scale, float Inverse) WeightParameters(ReadOnlySpan<float> row)
     {
         float amax = 0f;
-        foreach (float v in row) amax = Math.Max(amax, Math.Abs(v));
-        if (!(amax > 0f) || !float.IsFinite(amax)) return (float.IsFinite(amax) ? 0f : float.NaN, 0f);
+        foreach (float v in row) amax = float.IsNaN(v) ? float.NaN : Math.Max(amax, Math.Abs(v));
+        if (!(amax > 0f)) return (float.IsNaN(amax) ? float.NaN : 0f, 0f);
+        if (!float.IsFinite(amax)) return (float.NaN, 0f);
         return (amax / QuantizedGemm.WeightLevels, QuantizedGemm.WeightLevels / amax);
     }
 
@@ -415,9 +399,9 @@ public sealed unsafe class QuantizedMatrix
 }
 
 /// <summary>
-/// The int8 micro-kernels: an MR × NR tile of C from MR rows of 7-bit activation codes and one packed
-/// weight panel, with the dequantizing epilogue. AVX-512BW (vpmaddubsw + vpmaddwd), AVX2 (the same at
-/// 256 bits) or scalar, all exact in int32 and so identical.
+/// The quantized micro-kernels: an MR × NR tile of C from MR rows of 16-bit activation codes and one
+/// packed int8 weight panel, with the dequantizing epilogue. AVX-512BW (vpmovsxbw + vpmaddwd), AVX2 (the
+/// same at 256 bits) or scalar, all exact in int32 and so identical.
 /// </summary>
 internal static unsafe class QuantizedKernels
 {
@@ -436,7 +420,7 @@ internal static unsafe class QuantizedKernels
 
     public static Level Detected { get; } =
         Vector512.IsHardwareAccelerated && Avx512BW.IsSupported ? Level.Avx512
-        : Avx2.IsSupported ? Level.Avx2
+        : Avx2.IsSupported && Fma.IsSupported ? Level.Avx2
         : Level.Scalar;
 
     /// <summary>Tests force the narrower paths on this thread; null restores detection.</summary>
@@ -453,103 +437,99 @@ internal static unsafe class QuantizedKernels
     public static Level Current => forced ?? Detected;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(Level level, int kGroups, byte* a, nint lda, int rows, sbyte* b,
-        float* rowScales, int* rowZeros, float* colScales, int* colSums, float* bias, float beta, float* c, nint ldc, int cols)
+    public static void Tile(Level level, int kPairs, short* a, nint lda, int rows, sbyte* b,
+        float* rowScales, float* colScales, float* bias, float beta, float* c, nint ldc, int cols)
     {
         switch (level)
         {
-            case Level.Avx512: TileAvx512(kGroups, a, lda, rows, b, rowScales, rowZeros, colScales, colSums, bias, beta, c, ldc, cols); break;
-            case Level.Avx2: TileAvx2(kGroups, a, lda, rows, b, rowScales, rowZeros, colScales, colSums, bias, beta, c, ldc, cols); break;
-            default: TileScalar(kGroups, a, lda, rows, b, rowScales, rowZeros, colScales, colSums, bias, beta, c, ldc, cols); break;
+            case Level.Avx512: TileAvx512(kPairs, a, lda, rows, b, rowScales, colScales, bias, beta, c, ldc, cols); break;
+            case Level.Avx2: TileAvx2(kPairs, a, lda, rows, b, rowScales, colScales, bias, beta, c, ldc, cols); break;
+            default: TileScalar(kPairs, a, lda, rows, b, rowScales, colScales, bias, beta, c, ldc, cols); break;
         }
     }
 
-    /// <summary>8 rows × 32 columns: 16 int32 accumulators (two per row).</summary>
+    /// <summary>8 rows × 32 columns: 16 int32 accumulators (two per row); rows past <paramref name="rows"/> alias row 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAvx512(int kGroups, byte* a, nint lda, int rows, sbyte* b,
-        float* rowScales, int* rowZeros, float* colScales, int* colSums, float* bias, float beta, float* c, nint ldc, int cols)
+    private static void TileAvx512(int kPairs, short* a, nint lda, int rows, sbyte* b,
+        float* rowScales, float* colScales, float* bias, float beta, float* c, nint ldc, int cols)
     {
-        byte* a0 = a;
-        byte* a1 = rows > 1 ? a + 1 * lda : a;
-        byte* a2 = rows > 2 ? a + 2 * lda : a;
-        byte* a3 = rows > 3 ? a + 3 * lda : a;
-        byte* a4 = rows > 4 ? a + 4 * lda : a;
-        byte* a5 = rows > 5 ? a + 5 * lda : a;
-        byte* a6 = rows > 6 ? a + 6 * lda : a;
-        byte* a7 = rows > 7 ? a + 7 * lda : a;
+        short* a0 = a;
+        short* a1 = rows > 1 ? a + 1 * lda : a;
+        short* a2 = rows > 2 ? a + 2 * lda : a;
+        short* a3 = rows > 3 ? a + 3 * lda : a;
+        short* a4 = rows > 4 ? a + 4 * lda : a;
+        short* a5 = rows > 5 ? a + 5 * lda : a;
+        short* a6 = rows > 6 ? a + 6 * lda : a;
+        short* a7 = rows > 7 ? a + 7 * lda : a;
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<int> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<int> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<int> c60 = default, c61 = default, c70 = default, c71 = default;
-        var ones = Vector512.Create((short)1);
         nint ao = 0;
-        nint aoEnd = (nint)kGroups * 4;
+        nint aoEnd = (nint)kPairs * 2;
         while (ao != aoEnd)
         {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 64);
-            var x = Vector512.Create(*(int*)(a0 + ao)).AsByte();
-            c00 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c01 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a1 + ao)).AsByte();
-            c10 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c11 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a2 + ao)).AsByte();
-            c20 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c21 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a3 + ao)).AsByte();
-            c30 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c31 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a4 + ao)).AsByte();
-            c40 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c41 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a5 + ao)).AsByte();
-            c50 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c51 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a6 + ao)).AsByte();
-            c60 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c61 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector512.Create(*(int*)(a7 + ao)).AsByte();
-            c70 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b0), ones);
-            c71 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, b1), ones);
-            ao += 4;
-            b += 128;
+            var b0 = Avx512BW.ConvertToVector512Int16(Vector256.Load(b));
+            var b1 = Avx512BW.ConvertToVector512Int16(Vector256.Load(b + 32));
+            var x = Vector512.Create(*(int*)(a0 + ao)).AsInt16();
+            c00 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c01 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a1 + ao)).AsInt16();
+            c10 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c11 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a2 + ao)).AsInt16();
+            c20 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c21 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a3 + ao)).AsInt16();
+            c30 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c31 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a4 + ao)).AsInt16();
+            c40 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c41 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a5 + ao)).AsInt16();
+            c50 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c51 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a6 + ao)).AsInt16();
+            c60 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c61 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(*(int*)(a7 + ao)).AsInt16();
+            c70 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c71 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            ao += 2;
+            b += 64;
         }
         var mask0 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
         var mask1 = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols - 16)).AsSingle();
-        var sum0 = Vector512.Load(colSums);
-        var sum1 = Vector512.Load(colSums + 16);
         var scale0 = Vector512.Load(colScales);
         var scale1 = Vector512.Load(colScales + 16);
         var bias0 = bias is null ? default : Avx512F.MaskLoad(bias, mask0, Vector512<float>.Zero);
         var bias1 = bias is null ? default : Avx512F.MaskLoad(bias + 16, mask1, Vector512<float>.Zero);
-        Store512(c00, c01, 0, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c, mask0, mask1);
+        Store512(c00, c01, rowScales[0], scale0, scale1, bias0, bias1, beta, c, mask0, mask1);
         if (rows <= 1) return;
-        Store512(c10, c11, 1, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + ldc, mask0, mask1);
+        Store512(c10, c11, rowScales[1], scale0, scale1, bias0, bias1, beta, c + ldc, mask0, mask1);
         if (rows <= 2) return;
-        Store512(c20, c21, 2, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 2 * ldc, mask0, mask1);
+        Store512(c20, c21, rowScales[2], scale0, scale1, bias0, bias1, beta, c + 2 * ldc, mask0, mask1);
         if (rows <= 3) return;
-        Store512(c30, c31, 3, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 3 * ldc, mask0, mask1);
+        Store512(c30, c31, rowScales[3], scale0, scale1, bias0, bias1, beta, c + 3 * ldc, mask0, mask1);
         if (rows <= 4) return;
-        Store512(c40, c41, 4, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 4 * ldc, mask0, mask1);
+        Store512(c40, c41, rowScales[4], scale0, scale1, bias0, bias1, beta, c + 4 * ldc, mask0, mask1);
         if (rows <= 5) return;
-        Store512(c50, c51, 5, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 5 * ldc, mask0, mask1);
+        Store512(c50, c51, rowScales[5], scale0, scale1, bias0, bias1, beta, c + 5 * ldc, mask0, mask1);
         if (rows <= 6) return;
-        Store512(c60, c61, 6, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 6 * ldc, mask0, mask1);
+        Store512(c60, c61, rowScales[6], scale0, scale1, bias0, bias1, beta, c + 6 * ldc, mask0, mask1);
         if (rows <= 7) return;
-        Store512(c70, c71, 7, rowScales, rowZeros, sum0, sum1, scale0, scale1, bias0, bias1, beta, c + 7 * ldc, mask0, mask1);
+        Store512(c70, c71, rowScales[7], scale0, scale1, bias0, bias1, beta, c + 7 * ldc, mask0, mask1);
     }
 
-    /// <summary>One row of the tile: y = (acc − zero·colsum)·(rowScale·colScale) + bias (+ beta·C).</summary>
+    /// <summary>One row of the tile: y = acc·(rowScale·colScale) + bias (+ beta·C).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(Vector512<int> acc0, Vector512<int> acc1, int r, float* rowScales, int* rowZeros,
-        Vector512<int> sum0, Vector512<int> sum1, Vector512<float> scale0, Vector512<float> scale1,
-        Vector512<float> bias0, Vector512<float> bias1, float beta, float* c, Vector512<float> mask0, Vector512<float> mask1)
+    private static void Store512(Vector512<int> acc0, Vector512<int> acc1, float rowScale,
+        Vector512<float> scale0, Vector512<float> scale1, Vector512<float> bias0, Vector512<float> bias1, float beta, float* c,
+        Vector512<float> mask0, Vector512<float> mask1)
     {
-        var zero = Vector512.Create(rowZeros[r]);
-        var rowScale = Vector512.Create(rowScales[r]);
-        var y0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(acc0 - zero * sum0), rowScale * scale0, bias0);
-        var y1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(acc1 - zero * sum1), rowScale * scale1, bias1);
+        var rs = Vector512.Create(rowScale);
+        var y0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(acc0), rs * scale0, bias0);
+        var y1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(acc1), rs * scale1, bias1);
         if (beta != 0f)
         {
             var vb = Vector512.Create(beta);
@@ -560,65 +540,60 @@ internal static unsafe class QuantizedKernels
         Avx512F.MaskStore(c + 16, mask1, y1);
     }
 
-    /// <summary>The AVX2 tile, 4 rows at a time × 32 columns (4 ymm per row): same arithmetic at 256 bits.</summary>
+    /// <summary>The AVX2 tile, one row at a time × 32 columns (4 ymm accumulators): same sums at 256 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAvx2(int kGroups, byte* a, nint lda, int rows, sbyte* b,
-        float* rowScales, int* rowZeros, float* colScales, int* colSums, float* bias, float beta, float* c, nint ldc, int cols)
+    private static void TileAvx2(int kPairs, short* a, nint lda, int rows, sbyte* b,
+        float* rowScales, float* colScales, float* bias, float beta, float* c, nint ldc, int cols)
     {
-        var ones = Vector256.Create((short)1);
         var acc = stackalloc int[NR];
         for (int r = 0; r < rows; r++)
         {
-            byte* ar = a + r * lda;
+            short* ar = a + r * lda;
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             sbyte* bp = b;
-            for (int g = 0; g < kGroups; g++)
+            for (int g = 0; g < kPairs; g++)
             {
-                var x = Vector256.Create(*(int*)(ar + 4 * g)).AsByte();
-                s0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.Load(bp)), ones);
-                s1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.Load(bp + 32)), ones);
-                s2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.Load(bp + 64)), ones);
-                s3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.Load(bp + 96)), ones);
-                bp += 128;
+                var x = Vector256.Create(*(int*)(ar + 2 * g)).AsInt16();
+                s0 += Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(bp)));
+                s1 += Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(bp + 16)));
+                s2 += Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(bp + 32)));
+                s3 += Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(bp + 48)));
+                bp += 64;
             }
             s0.Store(acc);
             s1.Store(acc + 8);
             s2.Store(acc + 16);
             s3.Store(acc + 24);
-            StoreRowScalar(acc, rowScales[r], rowZeros[r], colScales, colSums, bias, beta, c + r * ldc, cols);
+            StoreRowScalar(acc, rowScales[r], colScales, bias, beta, c + r * ldc, cols);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileScalar(int kGroups, byte* a, nint lda, int rows, sbyte* b,
-        float* rowScales, int* rowZeros, float* colScales, int* colSums, float* bias, float beta, float* c, nint ldc, int cols)
+    private static void TileScalar(int kPairs, short* a, nint lda, int rows, sbyte* b,
+        float* rowScales, float* colScales, float* bias, float beta, float* c, nint ldc, int cols)
     {
         var acc = stackalloc int[NR];
         for (int r = 0; r < rows; r++)
         {
-            byte* ar = a + r * lda;
+            short* ar = a + r * lda;
             for (int j = 0; j < NR; j++) acc[j] = 0;
             sbyte* bp = b;
-            for (int g = 0; g < kGroups; g++)
+            for (int g = 0; g < kPairs; g++)
             {
-                byte* x = ar + 4 * g;
-                for (int j = 0; j < NR; j++)
-                {
-                    sbyte* w = bp + 4 * j;
-                    acc[j] += x[0] * w[0] + x[1] * w[1] + x[2] * w[2] + x[3] * w[3];
-                }
-                bp += 128;
+                int x0 = ar[2 * g], x1 = ar[2 * g + 1];
+                for (int j = 0; j < NR; j++) acc[j] += x0 * bp[2 * j] + x1 * bp[2 * j + 1];
+                bp += 64;
             }
-            StoreRowScalar(acc, rowScales[r], rowZeros[r], colScales, colSums, bias, beta, c + r * ldc, cols);
+            StoreRowScalar(acc, rowScales[r], colScales, bias, beta, c + r * ldc, cols);
         }
     }
 
     /// <summary>The epilogue of one row in scalar code, with the same operation order (and FMA) as the vector one.</summary>
-    private static void StoreRowScalar(int* acc, float rowScale, int rowZero, float* colScales, int* colSums, float* bias, float beta, float* c, int cols)
+    private static void StoreRowScalar(int* acc, float rowScale, float* colScales, float* bias, float beta, float* c, int cols)
     {
         for (int j = 0; j < cols; j++)
         {
-            float y = MathF.FusedMultiplyAdd(acc[j] - rowZero * colSums[j], rowScale * colScales[j], bias is null ? 0f : bias[j]);
+            float y = MathF.FusedMultiplyAdd(acc[j], rowScale * colScales[j], bias is null ? 0f : bias[j]);
             c[j] = beta != 0f ? MathF.FusedMultiplyAdd(beta, c[j], y) : y;
         }
     }
@@ -633,29 +608,20 @@ public static class QuantizedGemmReference
     public static void Gemm(int m, int n, int k, ReadOnlySpan<float> x, int ldx, QuantizedMatrix weights,
         ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc)
     {
-        var codes = new byte[k];
+        int limit = QuantizedGemm.ActivationLimit(k);
+        var codes = new short[k];
         for (int i = 0; i < m; i++)
         {
             var row = x.Slice(i * ldx, k);
-            float min = 0f, max = 0f;
-            foreach (float v in row)
-            {
-                min = Math.Min(min, v);
-                max = Math.Max(max, v);
-            }
-            var (scale, zero) = QuantizedGemm.RowParameters(min, max);
-            float inverse = 1f / scale;
-            for (int d = 0; d < k; d++) codes[d] = QuantizedGemm.QuantizeValue(row[d], inverse, zero);
+            float amax = 0f;
+            foreach (float v in row) amax = float.IsNaN(v) ? float.NaN : Math.Max(amax, Math.Abs(v));
+            var (scale, inverse) = QuantizedGemm.RowParameters(amax, limit);
+            for (int d = 0; d < k; d++) codes[d] = QuantizedGemm.QuantizeValue(row[d], inverse, limit);
             for (int j = 0; j < n; j++)
             {
-                long dot = 0, sum = 0;
-                for (int d = 0; d < k; d++)
-                {
-                    int w = weights.Code(j, d);
-                    dot += codes[d] * w;
-                    sum += w;
-                }
-                double y = (dot - zero * sum) * ((double)scale * weights.Scales[j]) + (bias.IsEmpty ? 0 : bias[j]);
+                long dot = 0;
+                for (int d = 0; d < k; d++) dot += codes[d] * weights.Code(j, d);
+                double y = dot * ((double)scale * weights.Scales[j]) + (bias.IsEmpty ? 0 : bias[j]);
                 if (beta != 0f) y += beta * (double)c[i * ldc + j];
                 c[i * ldc + j] = (float)y;
             }
