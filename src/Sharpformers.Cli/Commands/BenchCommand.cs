@@ -27,7 +27,8 @@ public sealed class BenchCommand : ICliCommand
 
     /// <summary>Every workload, in the order help lists them.</summary>
     public static IReadOnlyList<IBenchWorkload> Workloads { get; } =
-        [new SgemmBenchWorkload(), Bench.InferenceBenchWorkload.Throughput, Bench.InferenceBenchWorkload.Latency];
+        [new SgemmBenchWorkload(), Bench.InferenceBenchWorkload.Throughput, Bench.InferenceBenchWorkload.Latency,
+            new Bench.ColdStartBenchWorkload(), new Bench.TokenizerBenchWorkload(), new Bench.RealDataBenchWorkload()];
 
     public string Name => "bench";
 

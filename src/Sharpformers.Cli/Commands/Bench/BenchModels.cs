@@ -3,6 +3,7 @@ using Sharpformers.Models;
 using Sharpformers.Models.Bert;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Models.DistilBert;
+using Sharpformers.Nn.Inference;
 
 namespace Sharpformers.Cli.Commands.Bench;
 
@@ -92,6 +93,63 @@ public sealed class BenchModel : IDisposable
         shape ??= Shapes[0];
         return new BenchModel(AutoModelForSequenceClassification.FromConfig(RandomConfig(shape), seed), $"{shape} (random)");
     }
+
+    /// <summary>
+    /// Saves the random model of --shape (seeded) as a model folder in a new temporary directory, with
+    /// the tokenizer files of --tokenizer (default ../shared/vocab/bert-base-uncased), so a child process
+    /// or a pipeline loads it like any checkpoint. The caller deletes the folder.
+    /// </summary>
+    public static (string Folder, string Description) SaveRandomFolder(ParsedArguments args)
+    {
+        string shape = args.GetChoice("shape", [.. Shapes]) ?? Shapes[0];
+        int seed = args.GetInt("seed", min: 0) ?? 0;
+        string tokenizer = TokenizerFolder(args, modelFolder: null);
+        string folder = Path.Combine(Path.GetTempPath(), $"sharpformers-bench-{shape}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var model = AutoModelForSequenceClassification.FromConfig(RandomConfig(shape), seed)) model.SavePretrained(folder);
+            foreach (string file in Directory.EnumerateFiles(tokenizer))
+            {
+                string name = Path.GetFileName(file);
+                if (name is "config.json" || name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".bin", StringComparison.Ordinal)) continue;
+                File.Copy(file, Path.Combine(folder, name));
+            }
+        }
+        catch
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            throw;
+        }
+        return (folder, $"{shape} (random, saved)");
+    }
+
+    /// <summary>
+    /// The tokenizer folder: --tokenizer, else the model folder when it has tokenizer files, else
+    /// ../shared/vocab/bert-base-uncased (the project's shared data) when it exists.
+    /// </summary>
+    public static string TokenizerFolder(ParsedArguments args, string? modelFolder)
+    {
+        if (args.Get("tokenizer") is { } given)
+        {
+            if (!Directory.Exists(given)) throw new CliUsageException($"--tokenizer '{given}' is not a folder");
+            return given;
+        }
+        if (modelFolder is not null && (File.Exists(Path.Combine(modelFolder, "tokenizer.json")) || File.Exists(Path.Combine(modelFolder, "vocab.txt"))))
+        {
+            return modelFolder;
+        }
+        foreach (string candidate in new[] { "../shared/vocab/bert-base-uncased", "../../shared/vocab/bert-base-uncased", "/work/shared/vocab/bert-base-uncased" })
+        {
+            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+        }
+        throw new CliUsageException("no tokenizer files: pass --tokenizer DIR (e.g. ../shared/vocab/bert-base-uncased)");
+    }
+
+    /// <summary>--quantize none|int8.</summary>
+    public static InferencePrecision Precision(ParsedArguments args) =>
+        args.GetChoice("quantize", "none", "int8") == "int8" ? InferencePrecision.Int8 : InferencePrecision.Float32;
+
+    public static string PrecisionName(InferencePrecision precision) => precision == InferencePrecision.Int8 ? "int8" : "fp32";
 
     /// <summary>The config of a named shape (the base checkpoints' sizes, 2 labels).</summary>
     public static PretrainedConfig RandomConfig(string shape) => shape switch

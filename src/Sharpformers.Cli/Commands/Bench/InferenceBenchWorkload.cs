@@ -26,15 +26,17 @@ public sealed class InferenceBenchWorkload(string name, string summary, int[] de
         .. BenchModel.Options,
         new("batch", "LIST", "throughput/latency/train-step: comma-separated batch sizes"),
         new("seq", "LIST", "throughput/latency/train-step: comma-separated sequence lengths in tokens"),
+        new("quantize", "MODE", "throughput/latency/real-data: none (float32, default) or int8 (int8 weights, dynamic activations)"),
     ];
 
     public IEnumerable<BenchRecord> Run(ParsedArguments args, BenchSettings settings)
     {
         var batches = BenchArguments.IntList(args, "batch", defaultBatches, min: 1);
         var seqs = BenchArguments.IntList(args, "seq", defaultSeqs, min: 1);
-        string precision = "fp32";
+        var precision = BenchModel.Precision(args);
         int seed = args.GetInt("seed", min: 0) ?? 0;
         using var bench = BenchModel.FromArguments(args);
+        bench.Model.InferencePrecision = precision;
         foreach (int batch in batches)
         {
             foreach (int seq in seqs)
@@ -48,7 +50,7 @@ public sealed class InferenceBenchWorkload(string name, string summary, int[] de
                     yield return new BenchRecord()
                         .Add("workload", Name)
                         .Add("model", bench.Description)
-                        .Add("precision", precision)
+                        .Add("precision", BenchModel.PrecisionName(precision))
                         .Add("threads", threads)
                         .Add("batch", batch)
                         .Add("seq", seq)
