@@ -69,7 +69,7 @@ public static class Gemm
             GemmIsa.Avx2 => GemmLayout.For<GemmKernelsAvx2>(k, n),
             _ => GemmLayout.For<GemmKernelsScalar>(k, n),
         };
-        var data = new AlignedBuffer(layout.PackedLength);
+        var data = new NativeWeightBuffer(layout.PackedLength * sizeof(float));
         if (layout.PackedLength > 0)
         {
             fixed (float* pb = b)
@@ -78,13 +78,13 @@ public static class Gemm
                 switch (isa)
                 {
                     case GemmIsa.Avx512:
-                        GemmRunner<GemmKernelsAvx512>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsAvx512>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                     case GemmIsa.Avx2:
-                        GemmRunner<GemmKernelsAvx2>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsAvx2>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                     default:
-                        GemmRunner<GemmKernelsScalar>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsScalar>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                 }
             }

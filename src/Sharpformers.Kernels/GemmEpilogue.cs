@@ -37,10 +37,10 @@ public enum EpilogueActivation
 /// ragged tail through a masked vector), so a fused product gives the same bits as the product
 /// followed by the activation pass.
 /// </summary>
-internal static unsafe class GemmEpilogue
+public static unsafe class GemmEpilogue
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Apply(EpilogueActivation activation, float* c, nint ldc, int rows, int cols)
+    internal static void Apply(EpilogueActivation activation, float* c, nint ldc, int rows, int cols)
     {
         switch (activation)
         {
@@ -56,7 +56,7 @@ internal static unsafe class GemmEpilogue
         }
     }
 
-    /// <summary>The activation of a span in place (the unfused path of the same epilogue).</summary>
+    /// <summary>The activation of a span in place, with the same bits as the fused epilogue.</summary>
     public static void Apply(EpilogueActivation activation, Span<float> values)
     {
         fixed (float* p = values) Apply(activation, p, values.Length, 1, values.Length);

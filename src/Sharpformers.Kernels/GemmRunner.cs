@@ -58,7 +58,7 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             var problem = new GemmProblem
             {
                 TransA = transA, M = m, N = layout.N, Alpha = alpha, Beta = beta, A = a, Lda = lda,
-                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Data.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
+                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
                 Activation = activation,
             };
             Compute(problem, threads);

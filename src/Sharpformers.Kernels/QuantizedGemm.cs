@@ -317,10 +317,10 @@ internal unsafe struct QuantizedProblem
 /// </summary>
 public sealed unsafe class QuantizedMatrix
 {
-    private readonly sbyte[] data;
+    private readonly NativeWeightBuffer data;
     private readonly float[] scales;
 
-    private QuantizedMatrix(int k, int n, sbyte[] data, float[] scales)
+    private QuantizedMatrix(int k, int n, NativeWeightBuffer data, float[] scales)
     {
         Rows = k;
         Columns = n;
@@ -337,12 +337,12 @@ public sealed unsafe class QuantizedMatrix
     /// <summary>k rounded up to even.</summary>
     public int PaddedDepth => (Rows + 1) & ~1;
 
-    public long SizeInBytes => data.LongLength + scales.Length * 4L;
+    public long SizeInBytes => data.Bytes + scales.Length * 4L;
 
     /// <summary>The per-output-channel scales sw (n values).</summary>
     public ReadOnlySpan<float> Scales => scales.AsSpan(0, Columns);
 
-    internal sbyte* Data => (sbyte*)Unsafe.AsPointer(ref data[0]);
+    internal sbyte* Data => (sbyte*)data.Pointer;
 
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref scales[0]);
 
@@ -351,7 +351,9 @@ public sealed unsafe class QuantizedMatrix
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
         if ((uint)depth >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(depth));
-        return data[Offset(column, depth, PaddedDepth)];
+        sbyte code = Data[Offset(column, depth, PaddedDepth)];
+        GC.KeepAlive(this);
+        return code;
     }
 
     private static long Offset(int column, int depth, int paddedDepth)
@@ -372,14 +374,18 @@ public sealed unsafe class QuantizedMatrix
         int nr = QuantizedKernels.NR;
         int kp = (k + 1) & ~1;
         int paddedN = (n + nr - 1) / nr * nr;
-        var data = GC.AllocateArray<sbyte>((int)Math.Max(1, checked((long)paddedN * kp)), pinned: true);
+        long length = Math.Max(1, checked((long)paddedN * kp));
+        var data = new NativeWeightBuffer(length);
+        var codes = new Span<sbyte>(data.Pointer, checked((int)length));
+        codes.Clear();
         var scales = GC.AllocateArray<float>(Math.Max(1, paddedN), pinned: true);
         for (int col = 0; col < n; col++)
         {
             var row = w.Slice(col * k, k);
             var (scale, inverse) = WeightParameters(row);
             scales[col] = scale;
-            for (int d = 0; d < k; d++) data[Offset(col, d, kp)] = QuantizeWeight(row[d], inverse);
+            int columnBase = (int)Offset(col, 0, kp);
+            for (int d = 0; d < k; d++) codes[columnBase + (d >> 1) * 2 * nr + (d & 1)] = QuantizeWeight(row[d], inverse);
         }
         return new QuantizedMatrix(k, n, data, scales);
     }

@@ -151,6 +151,9 @@ public sealed class InferenceEncoderLayerTests
             return hidden;
         }
         var before = Run();
+        // The first pass multiplies straight from the weights; the second packs them (same bits).
+        Assert.Equal(0, InferenceEncoderLayer.For(layer).PackedBytes);
+        Assert.Equal(before, Run());
         Assert.True(InferenceEncoderLayer.For(layer).PackedBytes > 0);
 
         // Assign a new tensor: repacked.

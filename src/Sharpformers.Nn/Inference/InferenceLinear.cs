@@ -21,16 +21,21 @@ public enum InferencePrecision
 /// <summary>
 /// One or more <see cref="Linear"/> layers over the same input, stacked along their outputs (BERT's
 /// query, key and value become one (x, 3C) product), kept in the form inference multiplies by: packed
-/// float32 panels or int8. Built on first use and rebuilt when a source weight changes (a new tensor,
-/// or its <see cref="Parameter.Version"/>). While a weight has a gradient buffer (a model being
-/// trained, whose optimizer writes the values in place) nothing is cached: every pass packs afresh,
-/// so it always reads the current values.
+/// float32 panels or int8. Packed on the second float32 pass (the first multiplies straight from the
+/// weights, packing each panel into scratch as it goes, which costs the same as packing would: a
+/// process that classifies once, the CLI's cold start, then never pays for a packed copy it would not
+/// reuse), on the first int8 pass, and again whenever a source weight changes (a new tensor, or its
+/// <see cref="Parameter.Version"/>). While a weight has a gradient buffer (a model being trained, whose
+/// optimizer writes the values in place) nothing is cached: every pass reads the current values.
+/// The unpacked and packed float32 paths run the same kernels in the same order, so they agree bit
+/// for bit (beyond 4 rows, where the unpacked GEMM switches to dot products).
 /// </summary>
 public sealed class InferenceLinear
 {
     private readonly Linear[] parts;
     private readonly object gate = new();
     private Packed? current;
+    private int directPasses;
 
     public InferenceLinear(params Linear[] parts)
     {
@@ -62,6 +67,12 @@ public sealed class InferenceLinear
     /// </summary>
     public void Forward(InferencePrecision precision, ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, float beta, EpilogueActivation activation)
     {
+        if (precision == InferencePrecision.Float32 && current is null && directPasses == 0)
+        {
+            directPasses++;
+            ForwardFromWeights(x, rows, y, ldy, beta, activation);
+            return;
+        }
         var packed = Acquire(precision);
         if (precision == InferencePrecision.Int8)
         {
@@ -71,6 +82,20 @@ public sealed class InferenceLinear
         {
             Gemm.Sgemm(Transpose.No, rows, OutFeatures, InFeatures, 1f, x, InFeatures, packed.Float32!, packed.Bias, beta, y, ldy, activation);
         }
+    }
+
+    /// <summary>The product straight from the weight tensors, part by part (each into its block of columns).</summary>
+    private void ForwardFromWeights(ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, float beta, EpilogueActivation activation)
+    {
+        int offset = 0;
+        foreach (var p in parts)
+        {
+            Gemm.Sgemm(Transpose.No, Transpose.Yes, rows, p.OutFeatures, InFeatures, 1f, x, InFeatures, p.Weight.Value.Span, InFeatures,
+                p.Bias is null ? ReadOnlySpan<float>.Empty : p.Bias.Value.Span, beta, y[offset..], ldy);
+            offset += p.OutFeatures;
+        }
+        if (activation == EpilogueActivation.None) return;
+        for (int r = 0; r < rows; r++) GemmEpilogue.Apply(activation, y.Slice(r * ldy, OutFeatures));
     }
 
     /// <summary>Drops the cached packed weights (they are rebuilt on the next pass).</summary>
