@@ -12,5 +12,7 @@ public static class CommandRegistry
         new Commands.TokenizeCommand(),
         new Commands.DownloadCommand(),
         new Commands.BenchCommand(),
+        new Commands.ConvertCommand(),
+        new Commands.ServeCommand(),
     ];
 }

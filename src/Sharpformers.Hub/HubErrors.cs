@@ -30,8 +30,9 @@ public class HubHttpException : HttpRequestException
 }
 
 /// <summary>The repository does not exist, or it is private/gated and no valid token was sent (401 or RepoNotFound).</summary>
-public sealed class RepositoryNotFoundException(string message, HttpStatusCode statusCode, string url, string? errorCode, string? serverMessage)
-    : HubHttpException(message, statusCode, url, errorCode, serverMessage);
+public sealed class RepositoryNotFoundException(
+    string message, HttpStatusCode statusCode, string url, string? errorCode, string? serverMessage, Exception? inner = null)
+    : HubHttpException(message, statusCode, url, errorCode, serverMessage, inner);
 
 /// <summary>The repository exists but the branch, tag or commit does not (404 RevisionNotFound).</summary>
 public sealed class RevisionNotFoundException(string message, HttpStatusCode statusCode, string url, string? errorCode, string? serverMessage)

@@ -13,8 +13,38 @@ public enum HubRepoType
 /// <c>hf_hub_download</c> keyword arguments in .NET casing. Unset values come from
 /// <see cref="Environment"/> (HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE) like in Python.
 /// </summary>
-public sealed class HubOptions
+/// <remarks>
+/// Not sealed on purpose: every <c>FromPretrained</c> options type (models' <c>FromPretrainedOptions</c>,
+/// <c>TokenizerLoadOptions</c>) derives from it, so <c>Revision</c>, <c>CacheDir</c>,
+/// <c>LocalFilesOnly</c> and <c>Token</c> are spelled and behave the same in every layer, and the
+/// options object itself is what reaches <see cref="PretrainedFiles"/>.
+/// </remarks>
+public class HubOptions
 {
+    public HubOptions()
+    {
+    }
+
+    /// <summary>A copy of <paramref name="other"/>'s Hub settings (a pipeline hands the model's to its tokenizer this way).</summary>
+    protected HubOptions(HubOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Revision = other.Revision;
+        CacheDir = other.CacheDir;
+        LocalFilesOnly = other.LocalFilesOnly;
+        Token = other.Token;
+        Endpoint = other.Endpoint;
+        ForceDownload = other.ForceDownload;
+        RepoType = other.RepoType;
+        Environment = other.Environment;
+        ShowProgress = other.ShowProgress;
+        ProgressWriter = other.ProgressWriter;
+        MaxRetries = other.MaxRetries;
+        RetryDelay = other.RetryDelay;
+        MetadataTimeout = other.MetadataTimeout;
+        ReadTimeout = other.ReadTimeout;
+    }
+
     /// <summary>A branch, a tag or a full 40-character commit hash; default "main".</summary>
     public string? Revision { get; init; }
 
@@ -83,22 +113,10 @@ public sealed class HubOptions
     /// <summary>A copy with another revision (snapshot downloads pin every file to the resolved commit).</summary>
     public HubOptions WithRevision(string? revision) => Copy(revision: revision, setRevision: true);
 
-    internal HubOptions Copy(string? revision = null, bool setRevision = false, bool? showProgress = null) => new()
+    internal HubOptions Copy(string? revision = null, bool setRevision = false, bool? showProgress = null) => new(this)
     {
         Revision = setRevision ? revision : Revision,
-        CacheDir = CacheDir,
-        LocalFilesOnly = LocalFilesOnly,
-        Token = Token,
-        Endpoint = Endpoint,
-        ForceDownload = ForceDownload,
-        RepoType = RepoType,
-        Environment = Environment,
         ShowProgress = showProgress ?? ShowProgress,
-        ProgressWriter = ProgressWriter,
-        MaxRetries = MaxRetries,
-        RetryDelay = RetryDelay,
-        MetadataTimeout = MetadataTimeout,
-        ReadTimeout = ReadTimeout,
     };
 
     private TimeSpan SecondsFromEnvironment(string name) =>

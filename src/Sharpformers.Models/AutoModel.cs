@@ -8,7 +8,9 @@ public static class AutoModel
 {
     public static EncoderModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, requiredModelType: null, className: nameof(AutoModel),
-            (architecture, config, builder) => architecture.CreateBaseModel(config, builder),
+            (architecture, config, builder) => options?.AddPoolingLayer == false && architecture.CreateBaseModelWithoutPooler is { } withoutPooler
+                ? withoutPooler(config, builder)
+                : architecture.CreateBaseModel(config, builder),
             isNewHeadParameter: name => name.StartsWith("pooler.", StringComparison.Ordinal));
 
     /// <summary>A randomly initialised model of the config's architecture (from_config).</summary>
@@ -27,12 +29,15 @@ public static class AutoModelForSequenceClassification
     public static SequenceClassificationModel FromConfig(PretrainedConfig config, int? seed = null) =>
         CreateHead(ModelRegistry.Get(config.ModelType, config.SourcePath), config, ParameterBuilder.ForInitialization(seed));
 
-    /// <summary>Parameters a classification checkpoint may legitimately lack: the head itself and a pooler.</summary>
+    /// <summary>
+    /// Parameters a classification checkpoint may legitimately lack: the head itself and a pooler
+    /// (the base model's, or DeBERTa-v2's ContextPooler at the top level).
+    /// </summary>
     internal static bool IsHeadParameter(string name)
     {
         int dot = name.IndexOf('.');
         string first = dot < 0 ? name : name[..dot];
-        return first is "classifier" or "pre_classifier" || name.Contains(".pooler.", StringComparison.Ordinal);
+        return first is "classifier" or "pre_classifier" or "pooler" || name.Contains(".pooler.", StringComparison.Ordinal);
     }
 
     private static SequenceClassificationModel CreateHead(ModelArchitecture architecture, PretrainedConfig config, ParameterBuilder builder) =>

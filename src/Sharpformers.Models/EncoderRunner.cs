@@ -18,8 +18,8 @@ internal sealed class EncoderPass
     /// <summary>(tokens, C), valid until the arena is reset: (B, T, C) unless <see cref="IsPaddingFree"/>.</summary>
     public required Memory<float> LastHidden { get; init; }
 
-    /// <summary>B + 1 row offsets of the sequences in <see cref="LastHidden"/>.</summary>
-    public required int[] SequenceStarts { get; init; }
+    /// <summary>B + 1 row offsets of the sequences in <see cref="LastHidden"/>; null for the padded (B, T) layout.</summary>
+    public int[]? SequenceStarts { get; init; }
 
     /// <summary>Whether padding was dropped (the rows are not the (B, T) layout).</summary>
     public bool IsPaddingFree { get; init; }
@@ -38,7 +38,7 @@ internal sealed class EncoderPass
     public void FirstTokens(Span<float> destination)
     {
         var all = LastHidden.Span;
-        for (int b = 0; b < Batch; b++) all.Slice(SequenceStarts[b] * Hidden, Hidden).CopyTo(destination.Slice(b * Hidden, Hidden));
+        for (int b = 0; b < Batch; b++) all.Slice((SequenceStarts?[b] ?? b * Seq) * Hidden, Hidden).CopyTo(destination.Slice(b * Hidden, Hidden));
     }
 }
 
@@ -58,6 +58,10 @@ internal static class EncoderRunner
     /// <param name="arena">Scratch memory for this pass.</param>
     /// <param name="embeddings">(B, T, C) the embeddings' output (arena memory; the layers update it in place).</param>
     /// <param name="additiveMask">(B, T) or empty.</param>
+    /// <param name="layersPerHiddenState">
+    /// How many layer applications make one reported hidden state: 1, except for ALBERT, whose layer
+    /// groups report one hidden state per group pass however many inner layers they run.
+    /// </param>
     /// <param name="attentionMask">
     /// With <paramref name="firstTokensOnly"/>: the (B, T) 0/1 mask, so padding can be dropped when the
     /// caller only reads each sequence's first token (a classification head).
@@ -66,9 +70,10 @@ internal static class EncoderRunner
     /// <param name="precision">float32 or int8 linear layers.</param>
     public static EncoderPass Run(IReadOnlyList<PostNormEncoderLayer> layers, ActivationArena arena, Memory<float> embeddings,
         int batch, int seq, int hidden, int heads, int intermediate, ReadOnlyMemory<float> additiveMask,
-        bool outputAttentions, bool outputHiddenStates, ReadOnlySpan<int> attentionMask = default, bool firstTokensOnly = false,
-        InferencePrecision precision = InferencePrecision.Float32)
+        bool outputAttentions, bool outputHiddenStates, int layersPerHiddenState = 1, ReadOnlySpan<int> attentionMask = default,
+        bool firstTokensOnly = false, InferencePrecision precision = InferencePrecision.Float32)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layersPerHiddenState, 1);
         var hiddenStates = outputHiddenStates ? new List<Tensor> { new(embeddings.ToArray(), batch, seq, hidden) } : null;
         var attentions = outputAttentions ? new List<Tensor>() : null;
         bool paddingFree = firstTokensOnly && !outputAttentions && !outputHiddenStates && !attentionMask.IsEmpty
@@ -88,11 +93,11 @@ internal static class EncoderRunner
         {
             var buffers = new EncoderInferenceBuffers(arena, layout.Tokens, hidden, intermediate);
             var probabilities = outputAttentions ? arena.Take(checked(batch * heads * seq * seq)) : Memory<float>.Empty;
-            foreach (var layer in layers)
+            for (int i = 0; i < layers.Count; i++)
             {
-                InferenceEncoderLayer.For(layer).Forward(precision, layout, state, buffers, probabilities);
+                InferenceEncoderLayer.For(layers[i]).Forward(precision, layout, state, buffers, probabilities);
                 attentions?.Add(new Tensor(probabilities.ToArray(), batch, heads, seq, seq));
-                hiddenStates?.Add(new Tensor(state.ToArray(), batch, seq, hidden));
+                if ((i + 1) % layersPerHiddenState == 0) hiddenStates?.Add(new Tensor(state.ToArray(), batch, seq, hidden));
             }
         }
         return new EncoderPass

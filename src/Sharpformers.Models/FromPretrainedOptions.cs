@@ -1,11 +1,25 @@
+using Sharpformers.Hub;
+
 namespace Sharpformers.Models;
 
 /// <summary>
-/// The keyword arguments of transformers' <c>from_pretrained</c>: config overrides applied after
-/// config.json is read, and how to treat weights the checkpoint does not match.
+/// The keyword arguments of transformers' <c>from_pretrained</c>: where the files come from (inherited
+/// from <see cref="HubOptions"/>: <c>Revision</c>, <c>CacheDir</c>, <c>LocalFilesOnly</c>, <c>Token</c>,
+/// <c>Endpoint</c>, <c>ForceDownload</c>, as revision=, cache_dir=, local_files_only=, token=), config
+/// overrides applied after config.json is read, and how to treat weights the checkpoint does not match.
 /// </summary>
-public sealed class FromPretrainedOptions
+public sealed class FromPretrainedOptions : HubOptions
 {
+    public FromPretrainedOptions()
+    {
+    }
+
+    /// <summary>Options that reach the Hub the way <paramref name="hub"/> does, with the other settings at their defaults.</summary>
+    public FromPretrainedOptions(HubOptions hub)
+        : base(hub)
+    {
+    }
+
     /// <summary>Return every layer's attention weights (output_attentions).</summary>
     public bool? OutputAttentions { get; init; }
 
@@ -32,6 +46,13 @@ public sealed class FromPretrainedOptions
     /// failing. New heads (classifier, pooler) are always initialised; this is about the rest.
     /// </summary>
     public bool AllowMissingWeights { get; init; }
+
+    /// <summary>
+    /// add_pooling_layer for a bare model (AutoModel, BertModel, RobertaModel, AlbertModel, …): false
+    /// builds it without its pooler, as RobertaForSequenceClassification holds RoBERTa; null or true
+    /// keeps the pooler. Architectures without a pooler ignore it.
+    /// </summary>
+    public bool? AddPoolingLayer { get; init; }
 
     /// <summary>Seed for newly initialised weights; null draws a fresh one.</summary>
     public int? Seed { get; init; }

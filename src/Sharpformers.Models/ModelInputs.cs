@@ -92,7 +92,16 @@ public sealed class ModelInputs
     }
 
     /// <summary>Checks shapes and value ranges against the model; ArgumentException naming the input otherwise.</summary>
-    internal (int Batch, int Seq) Validate(int vocabSize, int maxPositions, int typeVocabSize)
+    internal (int Batch, int Seq) Validate(int vocabSize, int maxPositions, int typeVocabSize) =>
+        Validate(vocabSize, maxPositions, typeVocabSize, maxPositions, lengthLimit: null);
+
+    /// <summary>
+    /// As <see cref="Validate(int, int, int)"/> for models whose longest input is not the position
+    /// table's size (RoBERTa's positions start after padding_idx; DeBERTa-v2 without absolute positions
+    /// has no limit). <paramref name="lengthLimit"/> explains <paramref name="maxPositions"/> in the
+    /// message; <paramref name="positionTableSize"/> bounds explicit position_ids.
+    /// </summary>
+    internal (int Batch, int Seq) Validate(int vocabSize, int maxPositions, int typeVocabSize, int positionTableSize, string? lengthLimit)
     {
         if (InputIds.Rank is not (1 or 2))
         {
@@ -107,7 +116,7 @@ public sealed class ModelInputs
         if (seq > maxPositions)
         {
             throw new ArgumentException(
-                $"The sequence has {seq} tokens but the model has max_position_embeddings = {maxPositions} (config.json); truncate the input (truncation=True).");
+                $"The sequence has {seq} tokens but the model has {lengthLimit ?? $"max_position_embeddings = {maxPositions} (config.json)"}; truncate the input (truncation=True).");
         }
         CheckRange(InputIds, "input_ids", vocabSize, "vocab_size");
         CheckShape(AttentionMask, "attention_mask", batch, seq);
@@ -121,7 +130,7 @@ public sealed class ModelInputs
         CheckShape(TokenTypeIds, "token_type_ids", batch, seq);
         if (TokenTypeIds is not null) CheckRange(TokenTypeIds, "token_type_ids", typeVocabSize, "type_vocab_size");
         CheckShape(PositionIds, "position_ids", batch, seq);
-        if (PositionIds is not null) CheckRange(PositionIds, "position_ids", maxPositions, "max_position_embeddings");
+        if (PositionIds is not null) CheckRange(PositionIds, "position_ids", positionTableSize, "max_position_embeddings");
         return (batch, seq);
     }
 

@@ -1,7 +1,12 @@
 using System.Collections.Concurrent;
+using Sharpformers.Models.Albert;
 using Sharpformers.Models.Bert;
 using Sharpformers.Models.Configuration;
+using Sharpformers.Models.DebertaV2;
 using Sharpformers.Models.DistilBert;
+using Sharpformers.Models.Electra;
+using Sharpformers.Models.Roberta;
+using Sharpformers.Models.XlmRoberta;
 using Sharpformers.Nn;
 
 namespace Sharpformers.Models;
@@ -21,6 +26,12 @@ public sealed class ModelArchitecture
     /// <summary>Builds the bare encoder (AutoModel).</summary>
     public required Func<PretrainedConfig, ParameterBuilder, EncoderModel> CreateBaseModel { get; init; }
 
+    /// <summary>
+    /// Builds the bare encoder without its pooler (from_pretrained's add_pooling_layer=False), for
+    /// architectures that have one (BERT, RoBERTa, XLM-RoBERTa, ALBERT); null when there is no pooler.
+    /// </summary>
+    public Func<PretrainedConfig, ParameterBuilder, EncoderModel>? CreateBaseModelWithoutPooler { get; init; }
+
     /// <summary>Builds the sequence-classification model (AutoModelForSequenceClassification), if the architecture has one.</summary>
     public Func<PretrainedConfig, ParameterBuilder, SequenceClassificationModel>? CreateForSequenceClassification { get; init; }
 }
@@ -37,6 +48,11 @@ public static class ModelRegistry
     {
         Register(BertArchitecture.Definition);
         Register(DistilBertArchitecture.Definition);
+        Register(RobertaArchitecture.Definition);
+        Register(XlmRobertaArchitecture.Definition);
+        Register(ElectraArchitecture.Definition);
+        Register(AlbertArchitecture.Definition);
+        Register(DebertaV2Architecture.Definition);
     }
 
     public static IReadOnlyCollection<string> ModelTypes => Architectures.Keys.Order(StringComparer.Ordinal).ToList();

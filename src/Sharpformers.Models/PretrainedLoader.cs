@@ -1,3 +1,4 @@
+using Sharpformers.Hub;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Tensors.Formats;
@@ -5,29 +6,36 @@ using Sharpformers.Tensors.Formats;
 namespace Sharpformers.Models;
 
 /// <summary>
-/// from_pretrained's steps, shared by every model class: read config.json, apply the overrides, open
-/// the weights, build the model through a <see cref="ParameterBuilder"/> over the checkpoint, check
-/// and log what did not match.
+/// from_pretrained's steps, shared by every model class: resolve the folder or Hub repo id (through
+/// <see cref="PretrainedFiles"/>, so the cache, revision, token and offline mode behave as in
+/// transformers), read config.json and apply the options, pick the weights with Hugging Face's
+/// preference and open them, build the model through a <see cref="ParameterBuilder"/> over the
+/// checkpoint, check and log what did not match.
 /// </summary>
 internal static class PretrainedLoader
 {
     public static TModel Load<TModel>(
-        string path, FromPretrainedOptions? options, bool modelUsesPrefix, string? requiredModelType, string className,
+        string nameOrPath, FromPretrainedOptions? options, bool modelUsesPrefix, string? requiredModelType, string className,
         Func<ModelArchitecture, PretrainedConfig, ParameterBuilder, TModel> create,
         Func<string, bool> isNewHeadParameter)
         where TModel : PreTrainedModel
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
         options ??= new FromPretrainedOptions();
-        string folder = ModelFolder.Resolve(path);
-        var config = AutoConfig.FromPretrained(folder, options.ConfigOverrides);
+        if (File.Exists(nameOrPath))
+        {
+            throw new ArgumentException(
+                $"'{nameOrPath}' is a file; {className}.FromPretrained expects the folder that holds config.json and the weights, or a Hub repo id ('org/name').");
+        }
+        var config = AutoConfig.FromPretrained(nameOrPath, options);
         if (requiredModelType is not null && config.ModelType != requiredModelType)
         {
             throw new InvalidDataException(
                 $"{config.SourcePath}: model_type is '{config.ModelType}', but {className} needs '{requiredModelType}'; use the Auto classes to load any architecture.");
         }
-        ApplyOptions(config, options);
         var architecture = ModelRegistry.Get(config.ModelType, config.SourcePath);
-        var checkpoint = CheckpointFiles.Open(folder);
+        var weights = PretrainedFiles.ResolveCheckpoint(nameOrPath, options);
+        var checkpoint = CheckpointFiles.OpenFile(weights.Path);
         try
         {
             var builder = ParameterBuilder.ForCheckpoint(checkpoint, new LoadingOptions

@@ -13,16 +13,19 @@ public static class PipelineFactory
     public static IReadOnlyList<string> Tasks { get; } = ["text-classification", "sentiment-analysis"];
 
     /// <summary>
-    /// A pipeline over a model folder; the tokenizer comes from <paramref name="tokenizer"/> or the same folder.
+    /// A pipeline over a model folder or Hub repo id; the tokenizer comes from <paramref name="tokenizer"/> or the
+    /// same place. <paramref name="modelOptions"/>' Hub settings (Revision, CacheDir, LocalFilesOnly, Token, …)
+    /// apply to the tokenizer too, as pipeline()'s revision= and token= do.
     /// The pipeline owns the model it loads: dispose it to unmap the weights.
     /// </summary>
     public static TextClassificationPipeline Pipeline(string task, string? model = null, string? tokenizer = null,
         TextClassificationOptions? options = null, FromPretrainedOptions? modelOptions = null)
     {
         CheckTask(task);
-        string folder = model ?? DefaultModels.For(task);
-        var tok = AutoTokenizer.FromPretrained(tokenizer ?? folder);
-        var loaded = AutoModelForSequenceClassification.FromPretrained(folder, modelOptions);
+        string nameOrPath = model ?? DefaultModels.For(task);
+        modelOptions ??= new FromPretrainedOptions();
+        var tok = AutoTokenizer.FromPretrained(tokenizer ?? nameOrPath, new TokenizerLoadOptions(modelOptions));
+        var loaded = AutoModelForSequenceClassification.FromPretrained(nameOrPath, modelOptions);
         return new TextClassificationPipeline(loaded, tok, options, ownsModel: true);
     }
 
@@ -49,5 +52,5 @@ public static class DefaultModels
     /// <summary>The default model folder for <paramref name="task"/>; for now there is none, so this explains what to pass.</summary>
     public static string For(string task) =>
         throw new ArgumentException(
-            $"No default model for '{task}' is available yet: pass a model folder (config.json, model.safetensors and tokenizer files).");
+            $"No default model for '{task}' is available yet: pass a model folder (config.json, weights and tokenizer files) or a Hub repo id.");
 }

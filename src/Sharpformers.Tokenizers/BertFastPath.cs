@@ -111,7 +111,7 @@ internal sealed class BertFastPath : IFusedEncoder
         while (i < end)
         {
             char c = text[i];
-            byte kind = kinds[c];
+            byte kind = Volatile.Read(ref kinds[c]);
             if (kind == KindUnknown) kind = Compute(c);
             if (kind == KindSimple)
             {

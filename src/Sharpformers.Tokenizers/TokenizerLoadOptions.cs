@@ -1,21 +1,24 @@
 using System.Text.Json.Nodes;
+using Sharpformers.Hub;
 
 namespace Sharpformers.Tokenizers;
 
-/// <summary>Options of <see cref="AutoTokenizer.FromPretrained"/> (the keyword arguments of transformers' <c>from_pretrained</c>).</summary>
-public sealed record TokenizerLoadOptions
+/// <summary>
+/// Options of <see cref="AutoTokenizer.FromPretrained"/> (the keyword arguments of transformers' <c>from_pretrained</c>).
+/// Where the files come from is inherited from <see cref="HubOptions"/> (<c>Revision</c>, <c>CacheDir</c>,
+/// <c>LocalFilesOnly</c>, <c>Token</c>, <c>Endpoint</c>), the same properties a model's options have.
+/// </summary>
+public sealed class TokenizerLoadOptions : HubOptions
 {
-    /// <summary>Branch, tag or commit of a Hub repository (used once Hub resolution is wired in).</summary>
-    public string? Revision { get; init; }
+    public TokenizerLoadOptions()
+    {
+    }
 
-    /// <summary>Where downloaded files are cached (used once Hub resolution is wired in).</summary>
-    public string? CacheDir { get; init; }
-
-    /// <summary>Never go to the network; only local folders and the cache.</summary>
-    public bool LocalFilesOnly { get; init; }
-
-    /// <summary>Hub access token for private repositories.</summary>
-    public string? Token { get; init; }
+    /// <summary>Options that reach the Hub the way <paramref name="hub"/> does (a pipeline passes its model's).</summary>
+    public TokenizerLoadOptions(HubOptions hub)
+        : base(hub)
+    {
+    }
 
     /// <summary>
     /// Load tokenizer.json when the folder has one (transformers' <c>use_fast=True</c>, the default); false

@@ -35,7 +35,7 @@ public sealed class TokenizerPipeline
 
     public IDecoder? Decoder { get; init; }
 
-    /// <summary>True when encoding uses the fused BERT path (same results as the stages run one by one).</summary>
+    /// <summary>True when encoding uses a fused path (BERT or byte-level BPE; same results as the stages run one by one).</summary>
     public bool HasFusedPath => FastPath is not null;
 
     /// <summary>A fused implementation of Normalizer + PreTokenizer + Model giving identical results, when one applies.</summary>
@@ -77,7 +77,7 @@ public sealed class TokenizerPipeline
         ArgumentNullException.ThrowIfNull(text);
         var builder = threadBuilder ??= new EncodingBuilder(256);
         builder.Clear();
-        if (!(UseFastPath && FastPath is not null && !PythonAddPrefixSpace && TryFastPath(text, builder)))
+        if (!(UseFastPath && FastPath is not null && TryFastPath(text, builder)))
         {
             builder.Clear();
             EncodeGeneral(text, builder);
@@ -117,6 +117,8 @@ public sealed class TokenizerPipeline
     private bool TryFastPath(string text, EncodingBuilder builder)
     {
         if (AddedVocabulary.HasNormalizedTokens(Normalizer)) return false;
+        // The Python byte-level tokenizers' prefix space goes before the added tokens are cut out: general path.
+        if (PythonAddPrefixSpace && text.Length > 0 && !CharInfo.IsPythonSpace(text[0])) return false;
         var segments = AddedVocabulary.FindInRawText(text, Normalizer);
         int word = 0;
         if (segments is null) return FastPath!.TryEncode(text, 0, text.Length, builder, ref word);

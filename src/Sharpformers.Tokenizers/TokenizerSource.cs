@@ -1,32 +1,32 @@
+using Sharpformers.Hub;
+
 namespace Sharpformers.Tokenizers;
 
 /// <summary>
-/// Turns the <c>pathOrName</c> given to <see cref="AutoTokenizer.FromPretrained"/> into a local folder. This is
-/// the one place a Hub repository id would be resolved (download into the cache, honouring the revision,
-/// token and local-files-only options); set <see cref="HubResolver"/> to plug that in.
+/// Turns the <c>pathOrName</c> given to <see cref="AutoTokenizer.FromPretrained"/> into a local folder: an
+/// existing folder as is, or a Hub repo id through <see cref="PretrainedFiles"/> (the Hugging Face cache,
+/// honouring the options' Revision, CacheDir, LocalFilesOnly, Token and HF_HUB_OFFLINE), whose snapshot
+/// folder then holds every tokenizer file the repository has. Either way each tokenizer file is checked
+/// not to be a Git LFS pointer left by a clone without LFS.
 /// </summary>
 public static class TokenizerSource
 {
-    /// <summary>
-    /// Resolves a name that is not a local folder (e.g. "bert-base-uncased") to a folder holding the tokenizer
-    /// files, or returns null when it cannot. Null (the default): only local folders are accepted.
-    /// </summary>
-    public static Func<string, TokenizerLoadOptions, string?>? HubResolver { get; set; }
+    /// <summary>Every file a tokenizer may read; a repository's are fetched, the ones it lacks are skipped.</summary>
+    public static IReadOnlyList<string> FileNames { get; } =
+    [
+        "tokenizer_config.json", "config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json",
+        "vocab.txt", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "spiece.model", "sentencepiece.bpe.model", "spm.model",
+    ];
 
     /// <summary>The local folder for <paramref name="pathOrName"/>.</summary>
     public static string ResolveFolder(string pathOrName, TokenizerLoadOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pathOrName);
-        if (Directory.Exists(pathOrName)) return Path.GetFullPath(pathOrName);
         if (File.Exists(pathOrName))
         {
             throw new ArgumentException(
-                $"'{pathOrName}' is a file; FromPretrained expects the folder that holds the tokenizer files", nameof(pathOrName));
+                $"'{pathOrName}' is a file; FromPretrained expects the folder that holds the tokenizer files, or a Hub repo id ('org/name')", nameof(pathOrName));
         }
-        if (HubResolver?.Invoke(pathOrName, options) is { } folder && Directory.Exists(folder)) return folder;
-        throw new DirectoryNotFoundException(
-            $"'{pathOrName}' is not a local folder" + (HubResolver is null
-                ? " (loading by Hub repository id is not available in this build; download the files and pass their folder)"
-                : " and could not be resolved on the Hugging Face Hub"));
+        return PretrainedFiles.ResolveFolder(pathOrName, FileNames, options);
     }
 }

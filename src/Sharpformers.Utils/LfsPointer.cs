@@ -30,9 +30,17 @@ public static class LfsPointer
     public static bool TryRead(string path, out LfsPointerInfo info)
     {
         info = default;
-        var file = new FileInfo(path);
-        if (!file.Exists || file.Length > MaxPointerSize || file.Length < Prefix.Length) return false;
-        byte[] bytes = File.ReadAllBytes(path);
+        if (!File.Exists(path)) return false;
+        byte[] bytes;
+        // The length comes from the opened file, not FileInfo: through the Hugging Face cache's symlinks
+        // FileInfo reports the link's own size, and a multi-gigabyte weights file would be read whole.
+        using (var handle = File.OpenHandle(path))
+        {
+            long length = RandomAccess.GetLength(handle);
+            if (length > MaxPointerSize || length < Prefix.Length) return false;
+            bytes = new byte[length];
+            if (RandomAccess.Read(handle, bytes, 0) != length) return false;
+        }
         if (!IsPointer(bytes)) return false;
         string? oid = null;
         long? size = null;

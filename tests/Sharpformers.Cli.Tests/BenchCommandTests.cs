@@ -210,6 +210,30 @@ public sealed class BenchModelWorkloadTests
         }
     }
 
+    [Fact]
+    public void AccuracyComparesFloat32AndInt8OnALabelledFile()
+    {
+        string tsv = Path.Combine(Path.GetTempPath(), $"bench-labels-{Guid.NewGuid():N}.tsv");
+        File.WriteAllLines(tsv, ["sentence\tlabel", "a charming and affecting journey . \t1", "bleak and desperate \t0", "the best film of the year\t1", "dull , flat and lifeless\t0"]);
+        try
+        {
+            var (exit, stdout, stderr) = Run("bench", "accuracy", "--model", Sharpformers.TestSupport.Fixtures.Model("tiny-distilbert"), "--tsv", tsv, "--batch", "2", "--threads", "1");
+            Assert.True(exit == 0, stderr);
+            var line = Lines(stdout).Single();
+            Assert.Equal(4, line.GetProperty("examples").GetInt32());
+            double fp32 = line.GetProperty("fp32_accuracy").GetDouble();
+            double int8 = line.GetProperty("int8_accuracy").GetDouble();
+            Assert.Contains(fp32, new[] { 0.0, 25, 50, 75, 100 });
+            Assert.Equal(fp32 - int8, line.GetProperty("points_lost").GetDouble(), 9);
+            Assert.InRange(line.GetProperty("agreement").GetDouble(), 0, 1);
+            Assert.True(line.GetProperty("max_logit_diff").GetDouble() > 0, "int8 logits should differ a little from float32");
+        }
+        finally
+        {
+            File.Delete(tsv);
+        }
+    }
+
     [Theory]
     [InlineData("error: option '--shape' expects one of distilbert-base, bert-base", "bench", "throughput", "--shape", "gpt2")]
     [InlineData("error: option '--quantize' expects one of none, int8", "bench", "latency", "--quantize", "int4")]

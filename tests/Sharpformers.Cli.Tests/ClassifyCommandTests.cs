@@ -25,6 +25,11 @@ public sealed class ClassifyCommandTests : IDisposable
     [Theory]
     [InlineData("tiny-distilbert")]
     [InlineData("tiny-bert")]
+    [InlineData("tiny-roberta")]
+    [InlineData("tiny-xlm-roberta")]
+    [InlineData("tiny-electra")]
+    [InlineData("tiny-albert")]
+    [InlineData("tiny-deberta-v2")]
     public void TableShowsTheBestLabelPerText(string name)
     {
         var golden = Goldens.Load(name).GetProperty("pipeline_text_classification");

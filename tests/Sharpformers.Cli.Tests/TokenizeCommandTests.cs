@@ -56,13 +56,16 @@ public sealed class TokenizeCommandTests
     }
 
     [Fact]
-    public void ModelsWithoutTokenTypeIdsLeaveThemOut()
+    public void ModelsWithoutTokenTypeIdsStillGetThem()
     {
-        var (code, output, _) = Run("{\"text\": \"Hello world\"}\n", "--model", Fixtures.Model("tiny-roberta"));
+        var (code, output, _) = Run("{\"text\": \"Hello world\", \"text_pair\": \"Bye\"}\n", "--model", Fixtures.Model("tiny-roberta"));
         Assert.Equal(0, code);
         var line = Lines(output).Single();
-        Assert.False(line.TryGetProperty("token_type_ids", out _));
-        Assert.Equal(0, Ints(line, "input_ids")[0]);
+        int[] ids = Ints(line, "input_ids");
+        Assert.Equal(0, ids[0]);
+        int[] types = Ints(line, "token_type_ids");
+        Assert.Equal(ids.Length, types.Length);
+        Assert.All(types[..4], t => Assert.Equal(0, t)); // <s> Hello world </s> is the first sequence
     }
 
     [Theory]
@@ -198,7 +201,7 @@ public sealed class TokenizeCommandTests
     {
         var (code, _, error) = Run("{\"text\": \"a\"}\n", "--model", "/nonexistent/tokenizer/folder");
         Assert.Equal(CliApp.RuntimeError, code);
-        Assert.StartsWith("error: '/nonexistent/tokenizer/folder' is not a local folder", error);
+        Assert.StartsWith("error: '/nonexistent/tokenizer/folder' is neither a model folder on disk nor a valid Hub repo id", error);
         Assert.Single(error.Trim().Split('\n'));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Sharpformers.TestSupport;
 
 namespace Sharpformers.Hub.Tests;
 
@@ -59,6 +60,55 @@ public sealed class HubCacheLayoutTests : HubTestBase
         Assert.Equal(Path.Combine(storage, "snapshots", commit),
             await HubClient.Shared.SnapshotDownloadAsync("org/model", new SnapshotDownloadOptions { Hub = offline }));
         Assert.Equal(0, Server.RequestCount);
+    }
+
+    [Fact]
+    public async Task DocumentedTree_IsExactlyWhatADownloadWrites()
+    {
+        // docs/hub.md shows what `sharpformers download sharpformers-test/tiny-bert` (a snapshot download)
+        // writes, after an optional lookup of tokenizer.json found the repo has none.
+        await HubClient.Shared.SnapshotDownloadAsync(TinyBert, new SnapshotDownloadOptions { Hub = Options() });
+        await PretrainedFiles.ResolveAsync(TinyBert, "tokenizer.json", Options(), optional: true);
+        var (documented, elided) = DocumentedTree(File.ReadAllLines(Path.Combine(Fixtures.RepoRoot, "docs", "hub.md")));
+        var actual = ListTree(CacheDir);
+
+        Assert.Equal(14, documented.Count); // the parse found the whole tree: 2 locks, a marker, 5 blobs, a ref, 5 links
+        Assert.Empty(documented.Except(actual));
+        Assert.Equal([".locks/models--sharpformers-test--tiny-bert/"], elided);
+        Assert.All(actual.Except(documented), entry => Assert.StartsWith(elided[0], entry));
+        Assert.Equal(5, actual.Count(e => e.StartsWith(elided[0], StringComparison.Ordinal)));
+        Assert.StartsWith("7f700370", MainCommit);
+        Assert.EndsWith("4b56", MainCommit);
+        Assert.Equal(0, new FileInfo(Path.Combine(Storage(TinyBert), ".no_exist", MainCommit, "tokenizer.json")).Length);
+    }
+
+    /// <summary>
+    /// The entries of the tree drawn under "## The cache layout" (files as "dir/name", links as "dir/name -> target"),
+    /// and the folders whose listing ends with "…" (entries not spelled out).
+    /// </summary>
+    private static (List<string> Entries, List<string> Elided) DocumentedTree(string[] lines)
+    {
+        int start = Array.FindIndex(lines, l => l == "## The cache layout");
+        int open = Array.FindIndex(lines, start, l => l == "```");
+        int close = Array.FindIndex(lines, open + 1, l => l == "```");
+        var entries = new List<string>();
+        var elided = new List<string>();
+        var folders = new List<string>();
+        for (int i = open + 2; i < close; i++)
+        {
+            string line = lines[i];
+            int marker = line.IndexOf("── ", StringComparison.Ordinal);
+            int depth = (marker - 1) / 4;
+            string text = line[(marker + 3)..];
+            int note = text.IndexOf("   ", StringComparison.Ordinal);
+            string name = (note < 0 ? text : text[..note]).Trim();
+            folders.RemoveRange(depth, folders.Count - depth);
+            string parent = string.Concat(folders);
+            if (name.StartsWith('…')) elided.Add(parent);
+            else if (name.EndsWith('/')) folders.Add(name);
+            else entries.Add(parent + name);
+        }
+        return (entries, elided);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using Sharpformers.Utils;
 using Sharpformers.TestSupport;
 
 namespace Sharpformers.Hub.Tests;
@@ -147,6 +148,81 @@ public sealed class PretrainedFilesTests : HubTestBase
             $"'{pointer}' is a Git LFS pointer file, not the file's content (the real file is 203604 bytes, " +
             "sha256:3c16c1016c445b528c6f360efe1be1a87f35f3589f72ff14006b8d8747c98c96): the repository was cloned without Git LFS. " +
             "Run `git lfs install && git lfs pull` inside the clone, or download the model with `sharpformers download REPO_ID` instead of git.",
+            e.Message);
+    }
+
+    [Fact]
+    public void ResolveFolder_OfARepoId_FetchesTheFilesItHasIntoOneSnapshot()
+    {
+        string folder = PretrainedFiles.ResolveFolder(TinyBert, ["tokenizer_config.json", "tokenizer.json", "vocab.txt", "spiece.model"], Options());
+
+        Assert.Equal(Path.Combine(Storage(TinyBert), "snapshots", MainCommit), folder);
+        Assert.Equal(["tokenizer_config.json", "vocab.txt"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        int before = Server.RequestCount;
+        Assert.Equal(folder, PretrainedFiles.ResolveFolder(TinyBert, ["tokenizer_config.json", "tokenizer.json", "vocab.txt", "spiece.model"], Options(offline: true)));
+        Assert.Equal(before, Server.RequestCount);
+    }
+
+    [Fact]
+    public void ResolveFolder_OfALocalFolder_ChecksTheFilesForLfsPointers()
+    {
+        string folder = Path.Combine(CacheDir, "clone");
+        Directory.CreateDirectory(folder);
+        string vocab = Path.Combine(folder, "vocab.txt");
+        File.WriteAllText(vocab, "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 5009\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => PretrainedFiles.ResolveFolder(folder, ["tokenizer.json", "vocab.txt"]));
+
+        Assert.StartsWith($"'{vocab}' is a Git LFS pointer file, not the file's content (the real file is 5009 bytes, sha256:abc)", e.Message);
+    }
+
+    [Fact]
+    public void ResolveFolder_OfARepoWithNoneOfTheFiles_SaysWhichWereLookedFor()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedFiles.ResolveFolder(TinyBert, ["tokenizer.json", "spiece.model"], Options()));
+
+        Assert.Equal($"Repository '{TinyBert}' (revision 'main') has none of the files looked for: tokenizer.json, spiece.model.", e.Message);
+    }
+
+    [Fact]
+    public void AFileIsNeitherAFolderNorARepoId()
+    {
+        string file = Path.Combine(Fixtures.Model("tiny-bert"), "config.json");
+
+        var e = Assert.Throws<ArgumentException>(() => PretrainedFiles.Resolve(file, "config.json", Options()));
+
+        Assert.Equal($"'{file}' is a file; expected the folder that holds the model's files (config.json, weights, tokenizer files), or a Hub repo id ('org/name').", e.Message);
+    }
+
+    [Fact]
+    public void RepoIdTheHubDoesNotKnow_SaysItWasNotAFolderEither()
+    {
+        var e = Assert.Throws<RepositoryNotFoundException>(() => PretrainedFiles.Resolve("models/tiny-bert", "config.json", Options()));
+
+        Assert.StartsWith(
+            $"'models/tiny-bert' is not a folder on disk, so it was taken as a Hub repo id: Repository 'models/tiny-bert' was not found on {Server.Endpoint}",
+            e.Message);
+    }
+
+    [Fact]
+    public void ResolveCheckpoint_OfARepoMissingAShard_NamesTheIndexAndTheShard()
+    {
+        var repo = new FakeHub.FakeRepo("sharpformers-test/incomplete");
+        repo.AddCommit("main", new Dictionary<string, byte[]>
+        {
+            ["model.safetensors.index.json"] = Encoding.UTF8.GetBytes(
+                "{\"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\"}}"),
+            ["model-00001-of-00002.safetensors"] = [1, 2, 3, 4],
+        }, "main");
+        Server.AddRepo(repo);
+
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedFiles.ResolveCheckpoint(repo.Id, Options()));
+
+        string commit = repo.Refs["main"];
+        string index = Path.Combine(Storage(repo.Id), "snapshots", commit, "model.safetensors.index.json");
+        Assert.Equal(
+            $"The sharded checkpoint index '{index}' lists the shard 'model-00002-of-00002.safetensors', but repository '{repo.Id}' has no such file " +
+            "at revision 'main': the repository is incomplete.",
             e.Message);
     }
 

@@ -79,9 +79,12 @@ public sealed class ConfigTests : IDisposable
     {
         var ex = Assert.Throws<FileNotFoundException>(() => AutoConfig.FromPretrained(dir));
         Assert.Contains("has no config.json", ex.Message);
-        ex = Assert.Throws<FileNotFoundException>(() => AutoModelForSequenceClassification.FromPretrained(Path.Combine(dir, "nope")));
-        Assert.Contains("Model folder", ex.Message);
-        Assert.Contains("was not found", ex.Message);
+        // An absolute path is never taken for a Hub repo id: the error says it was neither.
+        string missing = Path.Combine(dir, "nope");
+        var notFound = Assert.Throws<DirectoryNotFoundException>(() => AutoModelForSequenceClassification.FromPretrained(missing));
+        Assert.Equal(
+            $"'{missing}' is neither a model folder on disk nor a valid Hub repo id ('name' or 'org/name'). Check the path, or give the repository's id.",
+            notFound.Message);
     }
 
     [Fact]
@@ -120,7 +123,7 @@ public sealed class ConfigTests : IDisposable
     public void UnknownModelTypeListsTheSupportedOnes()
     {
         var ex = Assert.Throws<NotSupportedException>(() => AutoConfig.FromPretrained(WriteConfig("{\"model_type\": \"gpt2\"}")));
-        Assert.Contains("model_type 'gpt2' is not supported (supported: bert, distilbert)", ex.Message);
+        Assert.Contains("model_type 'gpt2' is not supported (supported: albert, bert, deberta-v2, distilbert, electra, roberta, xlm-roberta)", ex.Message);
         Assert.Contains("config.json", ex.Message);
     }
 

@@ -9,6 +9,11 @@ public sealed class TokenizerToModelTests
     [Theory]
     [InlineData("tiny-bert")]
     [InlineData("tiny-distilbert")]
+    [InlineData("tiny-roberta")]
+    [InlineData("tiny-xlm-roberta")]
+    [InlineData("tiny-electra")]
+    [InlineData("tiny-albert")]
+    [InlineData("tiny-deberta-v2")]
     public void BatchEncodingGoesStraightIntoTheModel(string name)
     {
         var golden = Goldens.Load(name);

@@ -12,7 +12,10 @@ public sealed class TextClassificationPipelineTests
     private static readonly Lock Gate = new();
     private static double worst;
 
-    public static TheoryData<string> Models => new() { "tiny-bert", "tiny-distilbert" };
+    public static TheoryData<string> Models => new()
+    {
+        "tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra", "tiny-albert", "tiny-deberta-v2",
+    };
 
     private static void AssertScore(JsonElement expected, LabelScore actual, string what)
     {
@@ -107,9 +110,9 @@ public sealed class TextClassificationPipelineTests
             string text = string.Join(" ", Enumerable.Repeat("what a wonderful film", 1 + (i * 7) % 5)) + $" ({i})";
             inputs.Add(i % 6 == 5 ? new TextInput(text, "and a second sentence") : new TextInput(text));
         }
-        var sorted = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4 });
-        var fileOrder = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4, SortByLength = false });
-        var single = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null });
+        var sorted = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4, Truncation = true });
+        var fileOrder = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4, Truncation = true, SortByLength = false });
+        var single = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, Truncation = true });
         Assert.Equal(inputs.Count, sorted.Count);
         for (int i = 0; i < inputs.Count; i++)
         {

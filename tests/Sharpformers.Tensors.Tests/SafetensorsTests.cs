@@ -193,34 +193,3 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => tensor.Span.Length);
     }
 }
-
-public sealed class ShardedSafetensorsTests : IDisposable
-{
-    private readonly string dir = Directory.CreateTempSubdirectory("sharded-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
-    [Fact]
-    public void ReadsTensorsAcrossShardsThroughTheIndex()
-    {
-        SafetensorsWriter.Write(Path.Combine(dir, "model-00001-of-00002.safetensors"), new Dictionary<string, Tensor> { ["a"] = Tensor.Full(1f, 2) });
-        SafetensorsWriter.Write(Path.Combine(dir, "model-00002-of-00002.safetensors"), new Dictionary<string, Tensor> { ["b"] = Tensor.Full(2f, 3) });
-        File.WriteAllText(Path.Combine(dir, ShardedSafetensorsReader.IndexFileName),
-            "{\"metadata\": {\"total_size\": 20}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\"}}");
-        using var reader = CheckpointFiles.Open(dir);
-        Assert.IsType<ShardedSafetensorsReader>(reader);
-        Assert.Equal(["a", "b"], reader.Tensors.Select(t => t.Name).Order());
-        Assert.Equal([2f, 2f, 2f], reader.ReadTensor("b").ToArray());
-        Assert.True(reader.TryGetFloat32Memory("a", out var a));
-        Assert.Equal([1f, 1f], a.ToArray());
-    }
-
-    [Fact]
-    public void IndexPointingAtTheWrongShardIsAnError()
-    {
-        SafetensorsWriter.Write(Path.Combine(dir, "one.safetensors"), new Dictionary<string, Tensor> { ["a"] = Tensor.Full(1f, 2) });
-        File.WriteAllText(Path.Combine(dir, ShardedSafetensorsReader.IndexFileName), "{\"weight_map\": {\"b\": \"one.safetensors\"}}");
-        var ex = Assert.Throws<InvalidDataException>(() => CheckpointFiles.Open(dir));
-        Assert.Contains("'b' is mapped to one.safetensors, which does not contain it", ex.Message);
-    }
-}

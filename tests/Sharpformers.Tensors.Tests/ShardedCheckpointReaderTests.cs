@@ -118,14 +118,12 @@ public sealed class ShardedCheckpointReaderTests
         string index = MakeShards("pytorch_model.bin.index.json", "pytorch_model-0000{0}-of-00002.bin", WriteBinShard);
         string missing = Path.Combine(dir, "pytorch_model-00002-of-00002.bin");
         File.Delete(missing);
-        string firstInSecond = JsonDocument.Parse(File.ReadAllText(index)).RootElement.GetProperty("weight_map").EnumerateObject()
-            .First(p => p.Value.GetString() == "pytorch_model-00002-of-00002.bin").Name;
 
         var e = Assert.Throws<FileNotFoundException>(() => ShardedCheckpointReader.Open(index, PyTorchCheckpointReader.Open));
 
         Assert.Equal(
-            $"The sharded checkpoint index '{index}' lists the shard 'pytorch_model-00002-of-00002.bin' (for '{firstInSecond}'), but '{missing}' does not exist. " +
-            "Download every shard the index names (e.g. `sharpformers download REPO_ID`).",
+            $"The sharded checkpoint index '{index}' lists the shard 'pytorch_model-00002-of-00002.bin', but '{missing}' does not exist: the checkpoint is incomplete. " +
+            "Copy or download every shard the index names (`sharpformers download REPO_ID` fetches a whole repository).",
             e.Message);
     }
 
@@ -165,6 +163,38 @@ public sealed class ShardedCheckpointReaderTests
         var e = Assert.Throws<InvalidDataException>(() => ShardedCheckpointReader.Open(index, PyTorchCheckpointReader.Open));
 
         Assert.StartsWith($"'{index}' is a Git LFS pointer file, not the file's content (the real file is 10 bytes, sha256:abc)", e.Message);
+    }
+
+    [Fact]
+    public void CheckpointFilesOpen_OfAShardedSafetensorsFolder_MapsEachTensorFromItsShard()
+    {
+        SafetensorsWriter.Write(Path.Combine(dir, "model-00001-of-00002.safetensors"), new Dictionary<string, Tensor> { ["a"] = Tensor.Full(1f, 2) });
+        SafetensorsWriter.Write(Path.Combine(dir, "model-00002-of-00002.safetensors"), new Dictionary<string, Tensor> { ["b"] = Tensor.Full(2f, 3) });
+        File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"),
+            "{\"metadata\": {\"total_size\": 20}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\"}}");
+
+        using var reader = CheckpointFiles.Open(dir);
+
+        var sharded = Assert.IsType<ShardedCheckpointReader>(reader);
+        Assert.Equal(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"], sharded.ShardPaths.Select(Path.GetFileName));
+        Assert.Equal(["a", "b"], reader.Tensors.Select(t => t.Name));
+        Assert.Equal([2f, 2f, 2f], reader.ReadTensor("b").ToArray());
+        Assert.True(reader.TryGetFloat32Memory("a", out var a));
+        Assert.Equal([1f, 1f], a.ToArray());
+        byte[] raw = new byte[12];
+        reader.ReadRaw("b", raw);
+        Assert.Equal(BitConverter.GetBytes(2f).Concat(BitConverter.GetBytes(2f)).Concat(BitConverter.GetBytes(2f)), raw);
+    }
+
+    [Fact]
+    public void ShardedPytorchBin_ThroughCheckpointFiles_PicksTheReaderByTheShardsNames()
+    {
+        string index = MakeShards("pytorch_model.bin.index.json", "pytorch_model-0000{0}-of-00002.bin", WriteBinShard);
+
+        using var reader = CheckpointFiles.Open(dir);
+
+        Assert.Equal(index, reader.SourcePath);
+        Assert.Equal(MiniSafetensors.ReadF32(TinyBertSafetensors)["classifier.weight"].Data, Read(reader, "classifier.weight"));
     }
 
     /// <summary>A reader over already-decoded tensors: the factory seam does not care about formats.</summary>

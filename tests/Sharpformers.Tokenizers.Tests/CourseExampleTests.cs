@@ -37,6 +37,19 @@ public sealed class CourseExampleTests
     }
 
     [Fact]
+    public void TheTruncationAndPaddingStoredInTokenizerJsonDoNotApply()
+    {
+        // vocab/bert-base-uncased/tokenizer.json stores truncation to 128 and fixed padding to 128; transformers
+        // replaces both with each call's arguments, so a short text stays short and a long one is not cut.
+        var tokenizer = AutoTokenizer.FromPretrained(Fixtures.Vocab("bert-base-uncased"));
+        Assert.True(tokenizer.IsFast);
+        Assert.Equal([101, 7592, 102], tokenizer.Call("hello").InputIds[0]);
+        string longText = string.Join(' ', Enumerable.Repeat("hello", 600));
+        Assert.Equal(602, tokenizer.Call(longText).InputIds[0].Length);
+        Assert.Equal(512, tokenizer.Call(longText, truncation: true).InputIds[0].Length); // model_max_length from the config
+    }
+
+    [Fact]
     public void BertBaseChineseGivesTheCourseIds()
     {
         var tokenizer = AutoTokenizer.FromPretrained(Fixtures.Vocab("bert-base-chinese"));
@@ -44,6 +57,10 @@ public sealed class CourseExampleTests
         Assert.Equal([101, 2483, 2207, 4638, 2769, 738, 3300, 1920, 3457, 2682, 8013, 102], inputs.InputIds[0]);
         Assert.Equal(new int[12], inputs.TokenTypeIds![0]);
         Assert.All(inputs.AttentionMask[0], m => Assert.Equal(1, m));
+        // vocab.txt is split on line ends only: U+2028 (LINE SEPARATOR) is token 343, and there are 21,128 tokens.
+        Assert.Equal(21_128, tokenizer.VocabSize);
+        Assert.Equal("\u2028", tokenizer.ConvertIdToToken(343));
+        Assert.Equal(343, tokenizer.ConvertTokenToId("\u2028"));
     }
 
     [Fact]

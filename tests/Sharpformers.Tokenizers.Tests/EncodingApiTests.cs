@@ -140,13 +140,20 @@ public sealed class EncodingApiTests
         Assert.Contains("not a multiple of pad_to_multiple_of", e.Message);
     }
 
-    [Fact]
-    public void ParallelBatchKeepsOrder()
+    [Theory]
+    [InlineData("vocab/bert-base-uncased")]
+    [InlineData("vocab/roberta-base")]
+    [InlineData("models/tiny-albert")]
+    [InlineData("models/tiny-xlm-roberta")]
+    public void ParallelBatchKeepsOrder(string folder)
     {
-        var texts = Enumerable.Range(0, 500).Select(i => $"sentence {i} with {new string('x', i % 13)} words").ToList();
-        var sequential = Uncased.Value.Call(texts);
-        var parallel = Uncased.Value.Call(texts, maxDegreeOfParallelism: 4);
+        // Several threads share the tokenizer (caches, lazily built tables): results must not depend on it.
+        var tokenizer = AutoTokenizer.FromPretrained(Path.Combine(Fixtures.Root, folder));
+        var texts = Enumerable.Range(0, 600).Select(i => $"sentence {i} with {new string('x', i % 13)} wörds ünïcode {i * 7919 % 1000}").ToList();
+        var parallel = tokenizer.Call(texts, maxDegreeOfParallelism: 4);
+        var sequential = tokenizer.Call(texts);
         Assert.Equal(sequential.InputIds, parallel.InputIds);
+        Assert.Equal(sequential.OffsetMapping, parallel.OffsetMapping);
     }
 
     [Fact]

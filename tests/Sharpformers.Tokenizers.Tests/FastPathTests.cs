@@ -23,6 +23,9 @@ public sealed class FastPathTests
         { "vocab/bert-base-chinese", false },
         { "models/tiny-bert", false },
         { "models/tiny-electra", false },
+        { "vocab/roberta-base", false },
+        { "vocab/gpt2", false },
+        { "models/tiny-roberta", false },
     };
 
     internal static IEnumerable<string> GoldenStrings()
@@ -50,7 +53,7 @@ public sealed class FastPathTests
         var tokenizer = AutoTokenizer.FromPretrained(Path.Combine(Fixtures.Root, folder), new TokenizerLoadOptions { UseFast = useFast });
         Assert.True(tokenizer.Pipeline.HasFusedPath);
         // The fused path must really take ordinary text (else the comparison below would be vacuous).
-        foreach (string common in new[] { "Hello, World! I've been waiting.", "Café résumé 😀 中文", "[MASK] is here" })
+        foreach (string common in new[] { "Hello, World! I've been waiting.", "Café résumé 😀 中文", "[MASK] is here", " <s> x" })
         {
             int word = 0;
             var builder = new EncodingBuilder(8);
@@ -58,13 +61,39 @@ public sealed class FastPathTests
             Assert.True(builder.Count > 0);
         }
         int w = 0;
-        Assert.False(tokenizer.Pipeline.FastPath!.TryEncode("e\u0301", 0, 2, new EncodingBuilder(4), ref w), "a combining mark needs the general path");
+        if (tokenizer.Pipeline.FastPath is BertFastPath)
+        {
+            Assert.False(tokenizer.Pipeline.FastPath!.TryEncode("e\u0301", 0, 2, new EncodingBuilder(4), ref w), "a combining mark needs the general path");
+        }
         var checks = new GoldenChecks($"{folder} fused vs general");
         foreach (string text in GoldenStrings().Distinct())
         {
             AssertSame(tokenizer.Pipeline, text, checks);
         }
         checks.AssertAll();
+    }
+
+    [Fact]
+    public void ByteLevelWithPrefixSpaceFromTokenizerJsonAgrees()
+    {
+        // The Rust ByteLevel pre-tokenizer with add_prefix_space: the fused path adds the space per segment.
+        string temp = Directory.CreateTempSubdirectory("sharpformers-bl-").FullName;
+        try
+        {
+            var slow = AutoTokenizer.FromPretrained(Fixtures.Vocab("roberta-base"),
+                new TokenizerLoadOptions { ConfigOverrides = new System.Text.Json.Nodes.JsonObject { ["add_prefix_space"] = true } });
+            slow.SavePretrained(temp);
+            var fast = AutoTokenizer.FromPretrained(temp);
+            Assert.True(fast.IsFast && fast.Pipeline.HasFusedPath);
+            var checks = new GoldenChecks("roberta-base tokenizer.json with add_prefix_space");
+            foreach (string text in GoldenStrings().Distinct().Append("<s>x <mask> y</s>")) AssertSame(fast.Pipeline, text, checks);
+            checks.AssertAll();
+            Assert.Equal(["<s>", "ĠHello", "</s>"], fast.Call("Hello").Tokens(0));
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
     }
 
     internal static void AssertSame(TokenizerPipeline pipeline, string text, GoldenChecks checks)

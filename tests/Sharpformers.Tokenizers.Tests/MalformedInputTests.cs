@@ -51,8 +51,11 @@ public sealed class MalformedInputTests : IDisposable
     [Fact]
     public void NotAFolder()
     {
-        var e = Assert.Throws<DirectoryNotFoundException>(() => AutoTokenizer.FromPretrained(Path.Combine(folder, "missing")));
-        Assert.Contains("is not a local folder", e.Message);
+        string missing = Path.Combine(folder, "missing");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => AutoTokenizer.FromPretrained(missing));
+        Assert.Equal(
+            $"'{missing}' is neither a model folder on disk nor a valid Hub repo id ('name' or 'org/name'). Check the path, or give the repository's id.",
+            e.Message);
     }
 
     [Fact]

@@ -19,17 +19,18 @@ public sealed class ClassifyCommand : ICliCommand
 
     public string Summary => "Classify texts with a sequence-classification model (sentiment analysis).";
 
-    public string Usage => "--model DIR [TEXT ...] [--input FILE] [--format table|jsonl] [--top-k N|all]";
+    public string Usage => "--model DIR|REPO_ID [TEXT ...] [--input FILE] [--format table|jsonl] [--top-k N|all] [--revision R] [--local-files-only]";
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        new("model", "DIR", "model folder (config.json, model.safetensors, tokenizer files)"),
+        new("model", "DIR|REPO_ID", "model folder (config.json, weights, tokenizer files) or Hub repo id (org/name), fetched through the Hugging Face cache"),
         new("input", "FILE", "read inputs from FILE ('-' for standard input): one text per line, or JSONL {\"text\": ..., \"text_pair\": ...}"),
         new("format", "FORMAT", "table (default) or jsonl: one {\"label\", \"score\", \"logits\"} object per input"),
         new("top-k", "N|all", "labels to show per input, best first (default 1)"),
         new("batch-size", "N", "inputs per forward pass (default 8)"),
         new("max-length", "N", "truncate inputs to N tokens (default: the tokenizer's model_max_length)"),
         new("function-to-apply", "NAME", "softmax, sigmoid or none (default: softmax, or sigmoid for multi-label and single-label models)"),
+        .. HubCliOptions.Options,
     ];
 
     public int Run(ParsedArguments args, CliContext context)
@@ -60,7 +61,7 @@ public sealed class ClassifyCommand : ICliCommand
         };
         if (topK == AllLabels) options = options with { TopK = null };
         using var classifier = PipelineFactory.Pipeline("text-classification", model: model,
-            modelOptions: new Models.FromPretrainedOptions { Log = message => context.Error.WriteLine($"warning: {message}") });
+            modelOptions: new Models.FromPretrainedOptions(HubCliOptions.Read(args, context)) { Log = message => context.Error.WriteLine($"warning: {message}") });
         var results = classifier.Invoke(inputs, options);
         if (format == "jsonl") WriteJsonLines(results, withRanking: topK is not null, context.Out);
         else WriteTable(results, context.Out);

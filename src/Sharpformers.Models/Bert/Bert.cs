@@ -201,7 +201,7 @@ public sealed class BertModel : EncoderModel
 
     public static BertModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, BertConfig.Type, nameof(BertModel),
-            (_, c, b) => new BertModel((BertConfig)c, b), name => name.StartsWith("pooler.", StringComparison.Ordinal));
+            (_, c, b) => new BertModel((BertConfig)c, b, options?.AddPoolingLayer ?? true), name => name.StartsWith("pooler.", StringComparison.Ordinal));
 
     public static BertModel FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
@@ -244,8 +244,8 @@ public sealed class BertModel : EncoderModel
         Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates, inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly, precision ?? InferencePrecision);
+            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     /// <summary>pooled (B, C) = tanh(dense(hidden[:, 0])).</summary>
@@ -334,6 +334,7 @@ public static class BertArchitecture
         BaseModelPrefix = "bert",
         CreateConfig = () => new BertConfig(),
         CreateBaseModel = (config, builder) => new BertModel(As(config), builder),
+        CreateBaseModelWithoutPooler = (config, builder) => new BertModel(As(config), builder, addPoolingLayer: false),
         CreateForSequenceClassification = (config, builder) => new BertForSequenceClassification(As(config), builder),
     };
 

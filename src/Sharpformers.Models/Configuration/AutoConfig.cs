@@ -1,25 +1,60 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sharpformers.Hub;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Models.Configuration;
 
 /// <summary>
-/// Reads a model folder's config.json into the config class its <c>model_type</c> names
+/// Reads a model's config.json into the config class its <c>model_type</c> names
 /// (<c>BertConfig</c>, <c>DistilBertConfig</c>, …), through <see cref="ModelRegistry"/>.
 /// </summary>
 public static class AutoConfig
 {
-    /// <summary>Loads config.json from a model folder (or the path of the file itself).</summary>
-    public static PretrainedConfig FromPretrained(string path, IReadOnlyDictionary<string, string>? overrides = null)
+    /// <summary>
+    /// Loads config.json from a model folder, a Hub repo id (through the Hugging Face cache, honouring
+    /// the options' Revision, CacheDir, LocalFilesOnly, Token) or the path of the file itself. The
+    /// options' config keyword arguments (ConfigOverrides, NumLabels, Id2Label, ProblemType,
+    /// OutputAttentions, OutputHiddenStates) are applied as transformers applies from_pretrained's kwargs.
+    /// </summary>
+    public static PretrainedConfig FromPretrained(string nameOrPath, FromPretrainedOptions? options = null)
     {
-        string file = Directory.Exists(path) ? Path.Combine(path, PretrainedConfig.FileName) : path;
-        file = Path.GetFullPath(file);
-        if (!File.Exists(file))
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
+        options ??= new FromPretrainedOptions();
+        var config = FromFile(ResolveConfigFile(nameOrPath, options));
+        if (options.ConfigOverrides is { Count: > 0 } overrides) config.Update(overrides);
+        PretrainedLoader.ApplyOptions(config, options);
+        return config;
+    }
+
+    /// <summary>Loads config.json from a model folder, a repo id or the file itself, with config.json keys overridden (update_from_string).</summary>
+    public static PretrainedConfig FromPretrained(string nameOrPath, IReadOnlyDictionary<string, string>? overrides) =>
+        FromPretrained(nameOrPath, new FromPretrainedOptions { ConfigOverrides = overrides });
+
+    /// <summary>The config.json to read: in a folder, the file itself, or resolved through the Hub cache.</summary>
+    private static string ResolveConfigFile(string nameOrPath, FromPretrainedOptions options)
+    {
+        if (Directory.Exists(nameOrPath))
         {
-            throw new FileNotFoundException(Directory.Exists(path)
-                ? $"'{Path.GetFullPath(path)}' has no config.json: it is not a Hugging Face model folder (expected config.json and model.safetensors)."
-                : $"Model folder or config file '{Path.GetFullPath(path)}' was not found.", file);
+            string inFolder = Path.GetFullPath(Path.Combine(nameOrPath, PretrainedConfig.FileName));
+            if (!File.Exists(inFolder))
+            {
+                throw new FileNotFoundException(
+                    $"'{Path.GetFullPath(nameOrPath)}' has no config.json: it is not a Hugging Face model folder (expected config.json beside the weights).", inFolder);
+            }
+            LfsPointer.ThrowIfPointer(inFolder);
+            return inFolder;
         }
+        if (File.Exists(nameOrPath))
+        {
+            LfsPointer.ThrowIfPointer(nameOrPath);
+            return Path.GetFullPath(nameOrPath);
+        }
+        return Path.GetFullPath(PretrainedFiles.Resolve(nameOrPath, PretrainedConfig.FileName, options)!);
+    }
+
+    private static PretrainedConfig FromFile(string file)
+    {
         JsonNode? root;
         try
         {
@@ -30,9 +65,7 @@ public static class AutoConfig
             throw new InvalidDataException($"{file} is not valid JSON: {e.Message}", e);
         }
         if (root is not JsonObject json) throw new InvalidDataException($"{file} must hold a JSON object, not {root?.GetValueKind().ToString() ?? "null"}.");
-        var config = FromJson(json, file);
-        if (overrides is { Count: > 0 }) config.Update(overrides);
-        return config;
+        return FromJson(json, file);
     }
 
     /// <summary>A config from a parsed config.json object; <paramref name="source"/> names it in errors.</summary>

@@ -150,6 +150,19 @@ public sealed class ConfigReader
         throw Wrong(key, "an object", node);
     }
 
+    /// <summary>The JSON kind of the key's value (Null for null); null when the key is absent.</summary>
+    public JsonValueKind? KindOf(string key) =>
+        json.TryGetPropertyValue(key, out var node) ? node?.GetValueKind() ?? JsonValueKind.Null : null;
+
+    /// <summary>
+    /// True when the key holds a number written without a fraction or exponent ("0", not "0.0"):
+    /// Python's json keeps that spelling, and transformers writes a float field whose default is the
+    /// int 0 as "0", so a config that round-trips must remember it.
+    /// </summary>
+    public bool IsIntegerLiteral(string key) =>
+        json.TryGetPropertyValue(key, out var node) && node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+        && value.TryGetValue(out JsonElement element) && element.GetRawText().AsSpan().IndexOfAny(".eE") < 0;
+
     /// <summary>The keys nobody read, deep-copied: unknown fields kept so a saved config round-trips.</summary>
     public JsonObject Unconsumed()
     {

@@ -223,8 +223,8 @@ public sealed class DistilBertModel : EncoderModel
         Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NHeads, config.HiddenDim,
-            mask, outputAttentions, outputHiddenStates, inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly, precision ?? InferencePrecision);
+            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     private static PostNormEncoderLayer CreateLayer(DistilBertConfig c, ParameterBuilder b)

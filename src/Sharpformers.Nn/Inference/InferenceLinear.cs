@@ -28,7 +28,7 @@ public enum InferencePrecision
 /// <see cref="Parameter.Version"/>). While a weight has a gradient buffer (a model being trained, whose
 /// optimizer writes the values in place) nothing is cached: every pass reads the current values.
 /// The unpacked and packed float32 paths run the same kernels in the same order, so they agree bit
-/// for bit (beyond 4 rows, where the unpacked GEMM switches to dot products).
+/// for bit (with 4 rows or fewer, where the unpacked GEMM would take dot products, the first pass packs).
 /// </summary>
 public sealed class InferenceLinear
 {
@@ -67,7 +67,8 @@ public sealed class InferenceLinear
     /// </summary>
     public void Forward(InferencePrecision precision, ReadOnlySpan<float> x, int rows, Span<float> y, int ldy, float beta, EpilogueActivation activation)
     {
-        if (precision == InferencePrecision.Float32 && current is null && directPasses == 0)
+        // Up to 4 rows the unpacked GEMM takes dot products (other rounding): those pack right away.
+        if (precision == InferencePrecision.Float32 && current is null && directPasses == 0 && rows > 4)
         {
             directPasses++;
             ForwardFromWeights(x, rows, y, ldy, beta, activation);

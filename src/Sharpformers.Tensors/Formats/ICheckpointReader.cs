@@ -28,6 +28,22 @@ public interface ICheckpointReader : IDisposable
     void ReadAsFloat32(string name, Span<float> destination);
 
     /// <summary>
+    /// Writes the named tensor's elements unconverted, in their stored <see cref="TensorInfo.DType"/>,
+    /// little-endian and row-major, into <paramref name="destination"/> (element count × dtype size
+    /// bytes): what a format conversion copies so that every tensor stays bit-identical. The default
+    /// serves float32 tensors through <see cref="ReadAsFloat32"/>; readers of other dtypes override it.
+    /// </summary>
+    void ReadRaw(string name, Span<byte> destination)
+    {
+        var info = this.GetInfo(name);
+        if (info.DType != DType.F32 || !BitConverter.IsLittleEndian)
+        {
+            throw new NotSupportedException($"'{SourcePath}' cannot hand out tensor '{name}' ({info.DType.SafetensorsName()}) unconverted.");
+        }
+        ReadAsFloat32(name, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(destination));
+    }
+
+    /// <summary>
     /// Zero-copy access to a tensor stored as little-endian float32 in memory the reader keeps mapped:
     /// true with the elements (writable copy-on-write, valid until the reader is disposed), or false
     /// when the format or this tensor needs a conversion or copy (then use <see cref="ReadAsFloat32"/>).

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sharpformers.Tensors.Storage;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Tensors.Formats;
 
@@ -43,7 +44,10 @@ public sealed class SafetensorsReader : ICheckpointReader
     {
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"Safetensors file '{fullPath}' was not found.", fullPath);
-        long length = new FileInfo(fullPath).Length;
+        LfsPointer.ThrowIfPointer(fullPath);
+        long length;
+        // Through a symlink (the Hugging Face cache's snapshots) FileInfo.Length is the link's size: ask the opened file.
+        using (var handle = File.OpenHandle(fullPath)) length = RandomAccess.GetLength(handle);
         if (length < 8)
         {
             throw Invalid(fullPath, $"the file is truncated: it has {length} bytes, but a safetensors file starts with an 8-byte header length");
@@ -95,6 +99,16 @@ public sealed class SafetensorsReader : ICheckpointReader
         }
         memory = file.Float32(offset, (int)entry.Info.ElementCount);
         return true;
+    }
+
+    public void ReadRaw(string name, Span<byte> destination)
+    {
+        var bytes = RawBytes(name);
+        if (destination.Length != bytes.Length)
+        {
+            throw new ArgumentException($"Tensor '{name}' of '{SourcePath}' has {bytes.Length} bytes, the destination {destination.Length}.", nameof(destination));
+        }
+        bytes.CopyTo(destination);
     }
 
     /// <summary>The raw little-endian bytes of a tensor (any dtype), valid until the reader is disposed.</summary>

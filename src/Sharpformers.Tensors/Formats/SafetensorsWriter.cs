@@ -4,16 +4,21 @@ using Sharpformers.Utils;
 namespace Sharpformers.Tensors.Formats;
 
 /// <summary>
-/// Writes <c>model.safetensors</c> the way Hugging Face's <c>save_file</c> does: tensors in name
-/// order, contiguous, the header padded with spaces to a multiple of 8 bytes so every tensor starts
-/// 8-byte aligned, and <c>__metadata__</c> (HF's <c>{"format": "pt"}</c> by default, which
-/// <c>transformers</c> requires). Files are written atomically.
+/// Writes <c>model.safetensors</c> the way Hugging Face's <c>save_file</c> does: tensors ordered by
+/// dtype (widest first, in the Rust crate's dtype order) then name, contiguous, the header padded with
+/// spaces to a multiple of 8 bytes, so every tensor starts aligned to its element size, and
+/// <c>__metadata__</c> (HF's <c>{"format": "pt"}</c> by default, which <c>transformers</c> requires).
+/// A float32 checkpoint converted from tiny-bert-bin's pytorch_model.bin is byte-identical to the
+/// model.safetensors transformers wrote. Files are written atomically.
 /// </summary>
 public static class SafetensorsWriter
 {
     public static readonly IReadOnlyDictionary<string, string> PyTorchMetadata = new Dictionary<string, string> { ["format"] = "pt" };
 
-    /// <summary>Writes float32 (<see cref="Tensor"/>) and int32 (<see cref="IntTensor"/>) tensors to <paramref name="path"/>, atomically.</summary>
+    /// <summary>
+    /// Writes float32 (<see cref="Tensor"/>), int32 (<see cref="IntTensor"/>) and tensors of any dtype
+    /// given as bytes (<see cref="RawTensor"/>) to <paramref name="path"/>, atomically.
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, ITensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = Prepare(tensors);
@@ -35,11 +40,37 @@ public static class SafetensorsWriter
         {
             if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", nameof(tensors));
             if (!names.Add(name)) throw new ArgumentException($"Tensor name '{name}' appears twice.", nameof(tensors));
-            if (tensor is not (Tensor or IntTensor)) throw new NotSupportedException($"Tensor '{name}' is a {tensor.GetType().Name}; only Tensor and IntTensor can be saved.");
+            if (tensor is not (Tensor or IntTensor or RawTensor))
+            {
+                throw new NotSupportedException($"Tensor '{name}' is a {tensor.GetType().Name}; only Tensor, IntTensor and RawTensor can be saved.");
+            }
         }
-        list.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        list.Sort((a, b) =>
+        {
+            int byDtype = RustOrder(b.Value.DType).CompareTo(RustOrder(a.Value.DType));
+            return byDtype != 0 ? byDtype : string.CompareOrdinal(a.Key, b.Key);
+        });
         return list;
     }
+
+    /// <summary>
+    /// The position of a dtype in the safetensors crate's <c>Dtype</c> enum (BOOL, U8, I8, F8_E5M2, F8_E4M3,
+    /// I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64), which <c>save_file</c> sorts by, descending.
+    /// </summary>
+    private static int RustOrder(DType dtype) => dtype switch
+    {
+        DType.Bool => 0,
+        DType.U8 => 1,
+        DType.I8 => 2,
+        DType.I16 => 5,
+        DType.F16 => 7,
+        DType.BF16 => 8,
+        DType.I32 => 9,
+        DType.F32 => 11,
+        DType.F64 => 12,
+        DType.I64 => 13,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
+    };
 
     private static void WriteTo(Stream stream, List<KeyValuePair<string, ITensor>> list, IReadOnlyDictionary<string, string> metadata)
     {
@@ -87,6 +118,9 @@ public static class SafetensorsWriter
                     break;
                 case IntTensor n:
                     WriteLittleEndian(stream, n.Span);
+                    break;
+                case RawTensor raw:
+                    raw.WriteTo(stream);
                     break;
             }
         }

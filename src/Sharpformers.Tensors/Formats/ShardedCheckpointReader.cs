@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sharpformers.Utils;
 
 namespace Sharpformers.Tensors.Formats;
@@ -6,8 +5,10 @@ namespace Sharpformers.Tensors.Formats;
 /// <summary>
 /// A sharded checkpoint (<c>model.safetensors.index.json</c> or <c>pytorch_model.bin.index.json</c>):
 /// the index's <c>weight_map</c> says which shard file holds each tensor. Shards are opened through
-/// a factory, so this class works for any format; each shard is opened once. The index is the
-/// authority: the tensors it lists, in its order, each checked to be in its shard.
+/// a factory, so this class serves every format (<see cref="CheckpointFiles.Open"/> passes the reader
+/// that matches each shard's name); each shard is opened once, and every tensor the index lists is
+/// checked to be in its shard before anything is exposed. Zero-copy access and raw reads go straight
+/// to the shard that holds the tensor.
 /// </summary>
 public sealed class ShardedCheckpointReader : ICheckpointReader
 {
@@ -23,8 +24,10 @@ public sealed class ShardedCheckpointReader : ICheckpointReader
         this.infos = infos;
     }
 
+    /// <summary>The index file.</summary>
     public string SourcePath { get; }
 
+    /// <summary>The tensors the index lists, in its order.</summary>
     public IReadOnlyList<TensorInfo> Tensors => infos;
 
     /// <summary>The shard files, in the order the index first names them.</summary>
@@ -36,38 +39,37 @@ public sealed class ShardedCheckpointReader : ICheckpointReader
     /// </summary>
     public static ShardedCheckpointReader Open(string indexPath, Func<string, ICheckpointReader> openShard)
     {
-        ArgumentException.ThrowIfNullOrEmpty(indexPath);
         ArgumentNullException.ThrowIfNull(openShard);
-        if (!File.Exists(indexPath)) throw new FileNotFoundException($"The sharded checkpoint index '{indexPath}' does not exist.", indexPath);
-        LfsPointer.ThrowIfPointer(indexPath);
-        var weightMap = ReadWeightMap(indexPath);
+        var index = ShardedCheckpointIndex.Read(indexPath);
         string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
 
-        var opened = new Dictionary<string, ICheckpointReader>(StringComparer.Ordinal);
+        var opened = new Dictionary<string, (ICheckpointReader Reader, Dictionary<string, TensorInfo> Infos)>(StringComparer.Ordinal);
         var shards = new List<ICheckpointReader>();
         try
         {
+            // Every shard is checked to exist before any is opened, so a missing one is reported first.
+            foreach (string shardName in index.ShardNames)
+            {
+                string shardPath = Path.Combine(folder, shardName);
+                if (!File.Exists(shardPath)) throw new FileNotFoundException(ShardedCheckpointIndex.MissingShardMessage(indexPath, shardName, shardPath), shardPath);
+            }
             var byTensor = new Dictionary<string, ICheckpointReader>(StringComparer.Ordinal);
             var infos = new List<TensorInfo>();
-            foreach (var (tensor, shardName) in weightMap)
+            foreach (var (tensor, shardName) in index.WeightMap)
             {
                 if (!opened.TryGetValue(shardName, out var shard))
                 {
-                    string shardPath = Path.Combine(folder, shardName);
-                    if (!File.Exists(shardPath))
-                    {
-                        throw new FileNotFoundException(
-                            $"The sharded checkpoint index '{indexPath}' lists the shard '{shardName}' (for '{tensor}'), but '{shardPath}' does not exist. " +
-                            "Download every shard the index names (e.g. `sharpformers download REPO_ID`).", shardPath);
-                    }
-                    shard = openShard(shardPath);
+                    var reader = openShard(Path.Combine(folder, shardName));
+                    shards.Add(reader);
+                    shard = (reader, reader.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal));
                     opened[shardName] = shard;
-                    shards.Add(shard);
                 }
-                var info = shard.Tensors.FirstOrDefault(t => t.Name == tensor)
-                    ?? throw new InvalidDataException(
+                if (!shard.Infos.TryGetValue(tensor, out var info))
+                {
+                    throw new InvalidDataException(
                         $"The sharded checkpoint index '{indexPath}' puts '{tensor}' in the shard '{shardName}', but that shard has no such tensor.");
-                byTensor[tensor] = shard;
+                }
+                byTensor[tensor] = shard.Reader;
                 infos.Add(info);
             }
             return new ShardedCheckpointReader(indexPath, byTensor, shards, infos);
@@ -81,52 +83,17 @@ public sealed class ShardedCheckpointReader : ICheckpointReader
 
     public bool Contains(string name) => byTensor.ContainsKey(name);
 
-    public void ReadAsFloat32(string name, Span<float> destination)
-    {
-        if (!byTensor.TryGetValue(name, out var shard)) throw new KeyNotFoundException($"The sharded checkpoint '{SourcePath}' has no tensor named '{name}'.");
-        shard.ReadAsFloat32(name, destination);
-    }
+    public void ReadAsFloat32(string name, Span<float> destination) => Shard(name).ReadAsFloat32(name, destination);
+
+    public void ReadRaw(string name, Span<byte> destination) => Shard(name).ReadRaw(name, destination);
+
+    public bool TryGetFloat32Memory(string name, out Memory<float> memory) => Shard(name).TryGetFloat32Memory(name, out memory);
 
     public void Dispose()
     {
         foreach (var shard in shards) shard.Dispose();
     }
 
-    /// <summary>weight_map entries in file order; shard names must be plain file names next to the index.</summary>
-    private static List<(string Tensor, string Shard)> ReadWeightMap(string indexPath)
-    {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The sharded checkpoint index '{indexPath}' is not valid JSON: {e.Message}", e);
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map)
-                || map.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException($"'{indexPath}' is not a sharded checkpoint index: expected a JSON object with a \"weight_map\" object.");
-            }
-            var entries = new List<(string, string)>();
-            foreach (var entry in map.EnumerateObject())
-            {
-                if (entry.Value.ValueKind != JsonValueKind.String)
-                {
-                    throw new InvalidDataException($"'{indexPath}': weight_map[\"{entry.Name}\"] must be a shard file name (a string), got {entry.Value.ValueKind}.");
-                }
-                string shard = entry.Value.GetString()!;
-                if (shard.Length == 0 || shard.Contains('/') || shard.Contains('\\') || shard is "." or "..")
-                {
-                    throw new InvalidDataException($"'{indexPath}': weight_map[\"{entry.Name}\"] = '{shard}' is not a plain file name next to the index.");
-                }
-                entries.Add((entry.Name, shard));
-            }
-            if (entries.Count == 0) throw new InvalidDataException($"'{indexPath}': the weight_map is empty.");
-            return entries;
-        }
-    }
+    private ICheckpointReader Shard(string name) =>
+        byTensor.TryGetValue(name, out var shard) ? shard : throw new KeyNotFoundException($"The sharded checkpoint '{SourcePath}' has no tensor named '{name}'.");
 }

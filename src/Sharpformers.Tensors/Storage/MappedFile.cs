@@ -6,7 +6,8 @@ namespace Sharpformers.Tensors.Storage;
 /// <summary>
 /// A whole file mapped into memory copy-on-write: reads come straight from the page cache (no copy,
 /// no managed allocation), and writes (fine-tuning a loaded model in place) go to private pages
-/// without touching the file. Tensors over it stay valid until it is disposed.
+/// without touching the file. Tensors over it stay valid until it is disposed. Every checkpoint
+/// reader (safetensors, the zip archives of pytorch_model.bin) maps its file through this class.
 /// </summary>
 public sealed unsafe class MappedFile : IDisposable
 {
@@ -56,6 +57,16 @@ public sealed unsafe class MappedFile : IDisposable
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether [offset, offset + count) lies inside the file (for parsers checking untrusted offsets first).</summary>
+    public bool Contains(long offset, long count) => offset >= 0 && count >= 0 && offset <= Length && count <= Length - offset;
+
+    /// <summary>The address of byte <paramref name="offset"/>; callers check the range with <see cref="Contains"/> first.</summary>
+    internal byte* At(long offset)
+    {
+        ObjectDisposedException.ThrowIf(basePointer is null, this);
+        return basePointer + offset;
     }
 
     /// <summary>Bytes [offset, offset + count) of the file.</summary>

@@ -18,10 +18,7 @@ public sealed class WordPieceDecoder(string prefix = "##", bool cleanup = true) 
             string token = tokens[i];
             if (i != 0)
             {
-                int at = token.IndexOf(prefix, StringComparison.Ordinal);
-                token = token.StartsWith(prefix, StringComparison.Ordinal) && at >= 0
-                    ? string.Concat(token.AsSpan(0, at), token.AsSpan(at + prefix.Length))
-                    : " " + token;
+                token = token.StartsWith(prefix, StringComparison.Ordinal) ? token[prefix.Length..] : " " + token;
             }
             if (cleanup) token = DecoderCleanup.CleanupRust(token);
             result.Add(token);

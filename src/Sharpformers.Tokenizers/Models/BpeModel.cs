@@ -13,7 +13,11 @@ namespace Sharpformers.Tokenizers.Models;
 /// </summary>
 public sealed class BpeModel : ITokenizerModel
 {
-    private const int CacheCapacity = 10_000;
+    /// <summary>Words kept in the cache (the Rust library keeps 10,000; a larger cache only saves time).</summary>
+    private const int CacheCapacity = 100_000;
+
+    [ThreadStatic]
+    private static MergeScratch? threadScratch;
     private readonly Dictionary<long, (int Rank, int NewId)> merges;
     private readonly ConcurrentDictionary<string, Token[]>? cache;
     private readonly int unkId;
@@ -109,23 +113,36 @@ public sealed class BpeModel : ITokenizerModel
 
     private Token[] MergeWord(ReadOnlySpan<char> word)
     {
-        var symbols = new List<Symbol>(word.Length);
+        var scratch = threadScratch ??= new MergeScratch();
+        var symbols = scratch.Symbols;
+        symbols.Clear();
         int pendingUnkStart = -1, pendingUnkEnd = -1;
-        Span<byte> utf8 = stackalloc byte[4];
+        bool affixes = ContinuingSubwordPrefix is { Length: > 0 } || EndOfWordSuffix is { Length: > 0 };
         for (int i = 0; i < word.Length;)
         {
             CharInfo.CodePointAt(word, i, out int len);
             bool isFirst = i == 0;
             bool isLast = i + len == word.Length;
-            string piece = new(word.Slice(i, len));
-            if (!isFirst && ContinuingSubwordPrefix is not null) piece = ContinuingSubwordPrefix + piece;
-            if (isLast && EndOfWordSuffix is not null) piece += EndOfWordSuffix;
-            if (Vocab.TryGetId(piece, out int id))
+            int id;
+            bool found;
+            string? piece = null;
+            if (!affixes)
+            {
+                found = Vocab.TryGetId(word.Slice(i, len), out id);
+            }
+            else
+            {
+                piece = new string(word.Slice(i, len));
+                if (!isFirst && ContinuingSubwordPrefix is not null) piece = ContinuingSubwordPrefix + piece;
+                if (isLast && EndOfWordSuffix is not null) piece += EndOfWordSuffix;
+                found = Vocab.TryGetId(piece, out id);
+            }
+            if (found)
             {
                 FlushUnk(symbols, ref pendingUnkStart, ref pendingUnkEnd);
                 symbols.Add(new Symbol(id, i, i + len));
             }
-            else if (ByteFallback && TryByteFallback(piece, i, i + len, symbols, ref pendingUnkStart, ref pendingUnkEnd))
+            else if (ByteFallback && TryByteFallback(piece ?? new string(word.Slice(i, len)), i, i + len, symbols, ref pendingUnkStart, ref pendingUnkEnd))
             {
                 // The bytes of the piece went in as byte tokens.
             }
@@ -146,7 +163,7 @@ public sealed class BpeModel : ITokenizerModel
             i += len;
         }
         FlushUnk(symbols, ref pendingUnkStart, ref pendingUnkEnd);
-        MergeAll(symbols);
+        MergeAll(symbols, scratch);
         var result = new Token[symbols.Count];
         for (int k = 0; k < symbols.Count; k++)
         {
@@ -179,16 +196,17 @@ public sealed class BpeModel : ITokenizerModel
     }
 
     /// <summary>Applies merges lowest rank first, leftmost first among equal ranks (HF's <c>Word::merge_all</c>).</summary>
-    private void MergeAll(List<Symbol> symbols)
+    private void MergeAll(List<Symbol> symbols, MergeScratch scratch)
     {
         int n = symbols.Count;
         if (n < 2) return;
-        var prev = new int[n];
-        var next = new int[n];
-        var ids = new int[n];
-        var starts = new int[n];
-        var ends = new int[n];
-        var alive = new bool[n];
+        scratch.Ensure(n);
+        var prev = scratch.Prev;
+        var next = scratch.Next;
+        var ids = scratch.Ids;
+        var starts = scratch.Starts;
+        var ends = scratch.Ends;
+        var alive = scratch.Alive;
         for (int k = 0; k < n; k++)
         {
             prev[k] = k - 1;
@@ -198,7 +216,8 @@ public sealed class BpeModel : ITokenizerModel
             ends[k] = symbols[k].End;
             alive[k] = true;
         }
-        var queue = new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>();
+        var queue = scratch.Queue;
+        queue.Clear();
         for (int k = 0; k + 1 < n; k++)
         {
             if (merges.TryGetValue(Key(ids[k], ids[k + 1]), out var m)) queue.Enqueue((k, m.NewId), (m.Rank, k));
@@ -238,6 +257,31 @@ public sealed class BpeModel : ITokenizerModel
         for (int k = 0; k < n; k++)
         {
             if (alive[k]) symbols.Add(new Symbol(ids[k], starts[k], ends[k]));
+        }
+    }
+
+    /// <summary>Per-thread work buffers of the merge loop.</summary>
+    private sealed class MergeScratch
+    {
+        public readonly List<Symbol> Symbols = new(32);
+        public readonly PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)> Queue = new(32);
+        public int[] Prev = new int[32];
+        public int[] Next = new int[32];
+        public int[] Ids = new int[32];
+        public int[] Starts = new int[32];
+        public int[] Ends = new int[32];
+        public bool[] Alive = new bool[32];
+
+        public void Ensure(int n)
+        {
+            if (Prev.Length >= n) return;
+            int size = Math.Max(n, Prev.Length * 2);
+            Prev = new int[size];
+            Next = new int[size];
+            Ids = new int[size];
+            Starts = new int[size];
+            Ends = new int[size];
+            Alive = new bool[size];
         }
     }
 

@@ -28,6 +28,7 @@ internal static class TokenizerJsonLoader
             if (added.TokenToId(special.Content) is null) added.Add(special with { Special = true }, pipeline.Model);
         }
         BertFastPath.TryInstall(pipeline);
+        ByteLevelBpeFastPath.TryInstall(pipeline);
         var classInfo = info ?? new TokenizerClassInfo(className ?? "PreTrainedTokenizerFast", TokenizerFamily.WordPiece,
             DefaultModelInputNames, () => new SpecialTokens());
         return VocabFileLoader.Finish(files, classInfo, pipeline, specials, slowDecoder: null, slowVocabSize: null, rawFiles: [],

@@ -130,6 +130,7 @@ internal static class VocabFileLoader
             Decoder = new ByteLevelDecoder(),
             PythonAddPrefixSpace = addPrefixSpace,
         };
+        ByteLevelBpeFastPath.TryInstall(pipeline);
         var effective = new JsonObject { ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = trimOffsets };
         return Finish(files, info, pipeline, specials, new ByteLevelSlowDecoder(), null, [], effective: effective);
     }
@@ -320,7 +321,15 @@ internal static class VocabFileLoader
     public static List<(string, string)> ReadMergesPython(string path, string name)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"merges file not found: {path}", path);
-        string text = File.ReadAllText(path, new UTF8Encoding(false, true));
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, new UTF8Encoding(false, true));
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{name}: not valid UTF-8 ({e.Message})", e);
+        }
         var lines = text.Split('\n');
         var merges = new List<(string, string)>(Math.Max(0, lines.Length - 2));
         for (int i = 1; i < lines.Length - 1; i++)

@@ -1,4 +1,5 @@
 using System.Text;
+using Sharpformers.Tensors.Storage;
 using Sharpformers.Utils;
 
 namespace Sharpformers.Tensors.Formats.PyTorch;
@@ -10,13 +11,16 @@ namespace Sharpformers.Tensors.Formats.PyTorch;
 /// The pickle is interpreted by a restricted virtual machine that accepts only what a state dict
 /// contains, so loading never runs code. Storages are memory-mapped and read in place; tensors that
 /// are views (offsets, strides, shared/tied storages, non-contiguous layouts) are materialised
-/// row-major on read. fp32, fp16, bf16, f64 and integer tensors read as float32.
+/// row-major on read. fp32, fp16, bf16, f64 and integer tensors read as float32; a contiguous
+/// little-endian fp32 tensor that is the only user of its storage is handed out in place, without a
+/// copy, like a safetensors tensor.
 /// </summary>
 public sealed class PyTorchCheckpointReader : ICheckpointReader
 {
     private readonly MappedFile file;
     private readonly Dictionary<string, TorchTensor> tensors;
     private readonly Dictionary<string, StorageBytes> storages;
+    private readonly Dictionary<string, int> storageUsers;
     private readonly List<TensorInfo> infos;
 
     private PyTorchCheckpointReader(string path, MappedFile file, bool bigEndian,
@@ -27,6 +31,7 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
         IsBigEndian = bigEndian;
         this.tensors = tensors;
         this.storages = storages;
+        storageUsers = tensors.Values.GroupBy(t => t.Storage.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         this.infos = infos;
     }
 
@@ -41,13 +46,16 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
     public static PyTorchCheckpointReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"The checkpoint '{path}' does not exist.", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The checkpoint '{path}' does not exist.", path);
         LfsPointer.ThrowIfPointer(path);
-        if (info.Length == 0) throw new InvalidDataException($"'{path}' is not a PyTorch checkpoint: the file is empty.");
+        // Through a symlink (the Hugging Face cache's snapshots) FileInfo.Length is the link's size: ask the opened file.
+        using (var handle = File.OpenHandle(path))
+        {
+            if (RandomAccess.GetLength(handle) == 0) throw new InvalidDataException($"'{path}' is not a PyTorch checkpoint: the file is empty.");
+        }
         CheckSignature(path);
 
-        var file = new MappedFile(path, info.Length);
+        var file = MappedFile.Open(path);
         try
         {
             var archive = TorchZipArchive.Open(file);
@@ -109,31 +117,93 @@ public sealed class PyTorchCheckpointReader : ICheckpointReader
             {
                 int n = (int)Math.Min(Chunk, count - done);
                 var bytes = storage.Slice((tensor.Offset + done) * size, n * size);
-                ElementConversion.ToFloat32(bytes, dtype, IsBigEndian, destination.Slice((int)done, n));
+                ElementConversion.ToFloat32(dtype, bytes, destination.Slice((int)done, n), IsBigEndian);
             }
             return;
         }
-        // A non-contiguous view (a transposed or sliced tensor saved with its storage): walk it in
-        // row-major order, reading runs along the last dimension.
+        // A non-contiguous view (a transposed or sliced tensor saved with its storage): walk it in row-major order.
+        int written = 0;
+        foreach (long element in RowMajorElements(tensor))
+        {
+            destination[written++] = ElementConversion.One(storage.Slice(element * size, size), dtype, IsBigEndian);
+        }
+    }
+
+    /// <summary>The storage index of every element of a (non-empty, possibly strided) tensor, in row-major order.</summary>
+    private static IEnumerable<long> RowMajorElements(TorchTensor tensor)
+    {
         int rank = tensor.Size.Length;
+        if (rank == 0)
+        {
+            yield return tensor.Offset;
+            yield break;
+        }
         long[] index = new long[rank];
         long inner = tensor.Size[rank - 1];
         long innerStride = tensor.Stride[rank - 1];
-        int written = 0;
-        while (written < count)
+        long count = ElementCount(tensor.Size);
+        for (long done = 0; done < count; done += inner)
         {
             long start = tensor.Offset;
             for (int d = 0; d < rank - 1; d++) start += index[d] * tensor.Stride[d];
-            for (long j = 0; j < inner; j++)
-            {
-                destination[written++] = ElementConversion.One(storage.Slice((start + j * innerStride) * size, size), dtype, IsBigEndian);
-            }
+            for (long j = 0; j < inner; j++) yield return start + j * innerStride;
             for (int d = rank - 2; d >= 0; d--)
             {
                 if (++index[d] < tensor.Size[d]) break;
                 index[d] = 0;
             }
         }
+    }
+
+    /// <summary>Big-endian elements to little-endian, in place.</summary>
+    private static void ReverseEachElement(Span<byte> bytes, int size)
+    {
+        for (int i = 0; i < bytes.Length; i += size) bytes.Slice(i, size).Reverse();
+    }
+
+    public bool TryGetFloat32Memory(string name, out Memory<float> memory)
+    {
+        memory = default;
+        var tensor = Get(name);
+        long count = ElementCount(tensor.Size);
+        // A storage two names share (tied weights) is copied per name: handing out one memory twice would
+        // make two parameters alias, and an optimizer step would then update it twice.
+        if (tensor.Storage.DType != DType.F32 || IsBigEndian || !BitConverter.IsLittleEndian || count == 0
+            || !IsContiguous(tensor.Size, tensor.Stride) || storageUsers[tensor.Storage.Key] > 1)
+        {
+            return false;
+        }
+        return storages[tensor.Storage.Key].TryGetFloat32(tensor.Offset * sizeof(float), (int)count, out memory);
+    }
+
+    public void ReadRaw(string name, Span<byte> destination)
+    {
+        var tensor = Get(name);
+        DType dtype = tensor.Storage.DType;
+        int size = dtype.SizeOf();
+        long count = ElementCount(tensor.Size);
+        if (destination.Length != count * size)
+        {
+            throw new ArgumentException(
+                $"Tensor '{name}' of '{SourcePath}' has {count} {dtype.SafetensorsName()} elements ({count * size} bytes) but the destination has {destination.Length} bytes.",
+                nameof(destination));
+        }
+        if (count == 0) return;
+        var storage = storages[tensor.Storage.Key];
+        if (IsContiguous(tensor.Size, tensor.Stride))
+        {
+            storage.Slice(tensor.Offset * size, destination.Length).CopyTo(destination);
+        }
+        else
+        {
+            int written = 0;
+            foreach (long element in RowMajorElements(tensor))
+            {
+                storage.Slice(element * size, size).CopyTo(destination.Slice(written, size));
+                written += size;
+            }
+        }
+        if (IsBigEndian && size > 1) ReverseEachElement(destination, size);
     }
 
     /// <summary>The storage key a tensor reads from; tensors sharing a key are tied (same memory in torch).</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Sharpformers.Tensors.Storage;
 
 namespace Sharpformers.Tensors.Formats.PyTorch;
 
@@ -38,7 +39,7 @@ internal sealed class TorchZipArchive
     public static TorchZipArchive Open(MappedFile file)
     {
         long eocd = FindEndOfCentralDirectory(file);
-        var tail = file.Span(eocd, 22);
+        var tail = file.Bytes(eocd, 22);
         long count = BinaryPrimitives.ReadUInt16LittleEndian(tail[10..]);
         long directorySize = BinaryPrimitives.ReadUInt32LittleEndian(tail[12..]);
         long directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(tail[16..]);
@@ -55,11 +56,11 @@ internal sealed class TorchZipArchive
         long position = directoryOffset;
         for (long i = 0; i < count; i++)
         {
-            if (!file.Contains(position, 46) || BinaryPrimitives.ReadUInt32LittleEndian(file.Span(position, 4)) != CentralHeaderSignature)
+            if (!file.Contains(position, 46) || BinaryPrimitives.ReadUInt32LittleEndian(file.Bytes(position, 4)) != CentralHeaderSignature)
             {
                 throw Damaged(file, $"central directory entry {i} of {count} (offset {position}) is not a valid entry header");
             }
-            var header = file.Span(position, 46);
+            var header = file.Bytes(position, 46);
             int method = BinaryPrimitives.ReadUInt16LittleEndian(header[10..]);
             long compressed = BinaryPrimitives.ReadUInt32LittleEndian(header[20..]);
             long size = BinaryPrimitives.ReadUInt32LittleEndian(header[24..]);
@@ -71,8 +72,8 @@ internal sealed class TorchZipArchive
             {
                 throw Damaged(file, $"central directory entry {i} (offset {position}) runs past the end of the file");
             }
-            string name = Encoding.UTF8.GetString(file.Span(position + 46, nameLength));
-            ReadZip64Extra(file.Span(position + 46 + nameLength, extraLength), ref size, ref compressed, ref localOffset);
+            string name = Encoding.UTF8.GetString(file.Bytes(position + 46, nameLength));
+            ReadZip64Extra(file.Bytes(position + 46 + nameLength, extraLength), ref size, ref compressed, ref localOffset);
             long dataOffset = LocalDataOffset(file, name, localOffset);
             long stored = method == 0 ? size : compressed;
             if (!file.Contains(dataOffset, stored))
@@ -91,7 +92,7 @@ internal sealed class TorchZipArchive
         if (entry.Size > int.MaxValue) throw new InvalidDataException($"'{file.Path}': the member '{entry.Name}' is too large ({entry.Size} bytes) to read at once.");
         return entry.Method switch
         {
-            0 => file.Span(entry.DataOffset, (int)entry.Size).ToArray(),
+            0 => file.Bytes(entry.DataOffset, (int)entry.Size).ToArray(),
             8 => Inflate(entry),
             _ => throw Unsupported(entry),
         };
@@ -134,7 +135,7 @@ internal sealed class TorchZipArchive
         long lowest = Math.Max(0, file.Length - 22 - ushort.MaxValue);
         for (long position = file.Length - 22; position >= lowest; position--)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(file.Span(position, 4)) == EndOfCentralDirectorySignature) return position;
+            if (BinaryPrimitives.ReadUInt32LittleEndian(file.Bytes(position, 4)) == EndOfCentralDirectorySignature) return position;
         }
         throw Damaged(file, "its end-of-central-directory record is missing (the file is cut short or is not a zip)");
     }
@@ -142,16 +143,16 @@ internal sealed class TorchZipArchive
     private static (long Count, long Size, long Offset) ReadZip64End(MappedFile file, long eocd)
     {
         long locator = eocd - 20;
-        if (locator < 0 || BinaryPrimitives.ReadUInt32LittleEndian(file.Span(locator, 4)) != Zip64LocatorSignature)
+        if (locator < 0 || BinaryPrimitives.ReadUInt32LittleEndian(file.Bytes(locator, 4)) != Zip64LocatorSignature)
         {
             throw Damaged(file, "it announces a ZIP64 central directory but has no ZIP64 locator");
         }
-        long recordOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(file.Span(locator + 8, 8));
-        if (!file.Contains(recordOffset, 56) || BinaryPrimitives.ReadUInt32LittleEndian(file.Span(recordOffset, 4)) != Zip64EndSignature)
+        long recordOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(file.Bytes(locator + 8, 8));
+        if (!file.Contains(recordOffset, 56) || BinaryPrimitives.ReadUInt32LittleEndian(file.Bytes(recordOffset, 4)) != Zip64EndSignature)
         {
             throw Damaged(file, $"its ZIP64 end-of-central-directory record (offset {recordOffset}) is missing");
         }
-        var record = file.Span(recordOffset, 56);
+        var record = file.Bytes(recordOffset, 56);
         return ((long)BinaryPrimitives.ReadUInt64LittleEndian(record[32..]),
                 (long)BinaryPrimitives.ReadUInt64LittleEndian(record[40..]),
                 (long)BinaryPrimitives.ReadUInt64LittleEndian(record[48..]));
@@ -180,11 +181,11 @@ internal sealed class TorchZipArchive
 
     private static long LocalDataOffset(MappedFile file, string name, long localOffset)
     {
-        if (!file.Contains(localOffset, 30) || BinaryPrimitives.ReadUInt32LittleEndian(file.Span(localOffset, 4)) != LocalHeaderSignature)
+        if (!file.Contains(localOffset, 30) || BinaryPrimitives.ReadUInt32LittleEndian(file.Bytes(localOffset, 4)) != LocalHeaderSignature)
         {
             throw Damaged(file, $"the local header of '{name}' (offset {localOffset}) is missing");
         }
-        var header = file.Span(localOffset, 30);
+        var header = file.Bytes(localOffset, 30);
         return localOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(header[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
     }
 
@@ -212,6 +213,18 @@ internal readonly unsafe struct StorageBytes
     public static StorageBytes InPlace(MappedFile file, long offset, long length) => new(file, offset, length, null);
 
     public static StorageBytes Copied(byte[] bytes) => new(null, 0, bytes.Length, bytes);
+
+    /// <summary>
+    /// <paramref name="count"/> float32 values from byte <paramref name="start"/> as memory over the
+    /// copy-on-write map, without copying; false for an inflated copy or a misaligned start.
+    /// </summary>
+    public bool TryGetFloat32(long start, int count, out Memory<float> memory)
+    {
+        memory = default;
+        if (file is null || start < 0 || count < 0 || start > Length - (long)count * sizeof(float) || (offset + start) % sizeof(float) != 0) return false;
+        memory = file.Float32(offset + start, count);
+        return true;
+    }
 
     /// <summary>A span of <paramref name="count"/> bytes from <paramref name="start"/> (count &lt;= int.MaxValue).</summary>
     public ReadOnlySpan<byte> Slice(long start, int count)
