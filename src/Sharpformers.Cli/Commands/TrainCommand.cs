@@ -6,7 +6,7 @@ using Sharpformers.Tokenizers;
 using Sharpformers.Training;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
-using PythonJson = Sharpformers.Training.PythonJson;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Cli.Commands;
 
