@@ -10,9 +10,11 @@ public static class CommandRegistry
         // Each command lives in Commands/<Name>Command.cs.
         new Commands.ClassifyCommand(),
         new Commands.TokenizeCommand(),
+        new Commands.TrainCommand(),
+        new Commands.EvaluateCommand(),
         new Commands.DownloadCommand(),
-        new Commands.BenchCommand(),
         new Commands.ConvertCommand(),
         new Commands.ServeCommand(),
+        new Commands.BenchCommand(),
     ];
 }

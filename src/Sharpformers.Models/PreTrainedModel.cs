@@ -18,6 +18,7 @@ public abstract class PreTrainedModel : IDisposable
 {
     private readonly ConcurrentBag<ActivationArena> arenas = [];
     private ICheckpointReader? checkpoint;
+    private TrainingWorkspace? training;
 
     private readonly ParameterCollection allParameters;
     private readonly string prefix;
@@ -87,6 +88,50 @@ public abstract class PreTrainedModel : IDisposable
         config.SavePretrained(folder);
     }
 
+    /// <summary>
+    /// Every parameter that trains (requires a gradient), in named_parameters() order: what an
+    /// optimizer updates. DistilBERT's sinusoidal position table, for one, is not among them.
+    /// </summary>
+    public IReadOnlyList<Parameter> TrainableParameters => Parameters.Where(p => p.RequiresGrad).ToList();
+
+    /// <summary>
+    /// Gives every trainable parameter a zeroed gradient buffer (once; later calls keep the existing
+    /// buffers). Weights loaded from safetensors are mapped copy-on-write, so training writes to
+    /// private pages and never touches the checkpoint file.
+    /// </summary>
+    public void EnableGradients() => Parameters.AllocateGradients();
+
+    /// <summary>
+    /// Copies the weights of an HF model folder of this architecture (a Trainer checkpoint, or a
+    /// folder <see cref="SavePretrained"/> wrote) into this model's parameters in place, like
+    /// load_state_dict(strict=True): every parameter must be there with its shape. Tensors the model
+    /// does not have (buffers such as position_ids) are ignored.
+    /// </summary>
+    public void LoadWeights(string directory)
+    {
+        using var reader = CheckpointFiles.Open(Path.GetFullPath(directory));
+        foreach (var (name, parameter) in Parameters.Select(p => (p.Name[prefix.Length..], p)))
+        {
+            if (!reader.Contains(name))
+            {
+                throw new InvalidDataException($"'{reader.SourcePath}' has no tensor '{name}' ({ClassName} needs it): the folder holds another model or architecture.");
+            }
+            var info = reader.GetInfo(name);
+            if (!info.Shape.Select(d => (int)d).SequenceEqual(parameter.Shape))
+            {
+                throw new InvalidDataException(
+                    $"'{reader.SourcePath}': tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model's parameter [{string.Join(", ", parameter.Shape)}].");
+            }
+            reader.ReadAsFloat32(name, parameter.Value.Span);
+        }
+    }
+
+    /// <summary>Sets every gradient to zero (optimizer.zero_grad()).</summary>
+    public void ZeroGrad() => Parameters.ZeroGradients();
+
+    /// <summary>The training arenas and the head's pending cache (one training pass at a time: training is not thread-safe).</summary>
+    internal TrainingWorkspace Training => training ??= new TrainingWorkspace();
+
     public void Dispose()
     {
         checkpoint?.Dispose();
@@ -132,6 +177,66 @@ public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder bui
 public abstract class SequenceClassificationModel(PretrainedConfig config, ParameterBuilder builder) : PreTrainedModel(config, builder)
 {
     public int NumLabels => Config.NumLabels;
+
+    /// <summary>Whether this architecture has backward passes (BERT and DistilBERT do).</summary>
+    public virtual bool SupportsTraining => false;
+
+    /// <summary>
+    /// The training-mode forward (model.train(); outputs = model(**inputs, labels=labels)): dropout
+    /// is active when <paramref name="dropoutRandom"/> is given (its masks are drawn from it; without
+    /// it the forward is deterministic, as with every dropout probability at 0), and every activation
+    /// backward needs is kept until the next training forward. Gradient buffers are created on the
+    /// first call. Not thread-safe: one training pass at a time.
+    /// </summary>
+    public SequenceClassifierOutput TrainingForward(ModelInputs inputs, ITensor? labels = null, SeededRandom? dropoutRandom = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!SupportsTraining)
+        {
+            throw new NotSupportedException($"Training {ClassName} is not implemented yet: backward passes exist for BERT and DistilBERT.");
+        }
+        EnableGradients();
+        var workspace = Training;
+        workspace.Pending = null;
+        workspace.Forward.Reset();
+        try
+        {
+            return TrainingForwardCore(inputs, labels, dropoutRandom, workspace);
+        }
+        finally
+        {
+            GC.KeepAlive(this);
+        }
+    }
+
+    /// <summary>
+    /// loss.backward() for the last <see cref="TrainingForward"/>, scaled: adds d(lossScale · loss)/dθ
+    /// into every trainable parameter's gradient buffer (accumulating, as torch does; call
+    /// <see cref="PreTrainedModel.ZeroGrad"/> between optimizer steps). Each forward can be
+    /// differentiated once.
+    /// </summary>
+    public void Backward(float lossScale = 1f)
+    {
+        var workspace = Training;
+        if (workspace.Pending is not ClassificationHeadCache cache)
+        {
+            throw new InvalidOperationException("Backward needs a TrainingForward first; each training forward can be differentiated once.");
+        }
+        if (cache.Labels is null)
+        {
+            throw new InvalidOperationException("Backward needs a loss: call TrainingForward with labels.");
+        }
+        workspace.Pending = null;
+        workspace.Backward.Reset();
+        BackwardCore(cache, lossScale, workspace);
+        GC.KeepAlive(this);
+    }
+
+    private protected virtual SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace) =>
+        throw new NotSupportedException($"Training {ClassName} is not implemented yet.");
+
+    private protected virtual void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace) =>
+        throw new NotSupportedException($"Training {ClassName} is not implemented yet.");
 
     /// <summary>
     /// Logits for each sequence, and the loss when <paramref name="labels"/> are given: an

@@ -65,4 +65,27 @@ public static class SequenceClassificationLoss
 
     private static ArgumentException LabelShape(ITensor labels, string expected) =>
         new($"labels have shape {TensorShape.Format(labels.Shape.ToArray())}; expected {expected}.", nameof(labels));
+
+    /// <summary>
+    /// dLogits (B, L) = d(scale · loss)/dlogits for the loss <see cref="Compute"/> chose (it must have
+    /// run first: it fixes config.problem_type).
+    /// </summary>
+    public static void Backward(PretrainedConfig config, Tensor logits, ITensor labels, float scale, Span<float> dLogits)
+    {
+        int numLabels = logits.Shape[^1];
+        switch (config.ProblemType)
+        {
+            case "regression":
+                Losses.MeanSquaredErrorBackward(logits.Span, AsFloat(labels).Span, scale, dLogits);
+                break;
+            case "single_label_classification":
+                Losses.CrossEntropyBackward(logits.Span, numLabels, ((IntTensor)labels).Span, scale, dLogits);
+                break;
+            case "multi_label_classification":
+                Losses.BinaryCrossEntropyWithLogitsBackward(logits.Span, AsFloat(labels).Span, scale, dLogits);
+                break;
+            default:
+                throw new InvalidOperationException($"No loss to differentiate: problem_type is '{config.ProblemType ?? "null"}' (compute the loss first).");
+        }
+    }
 }

@@ -11,6 +11,9 @@ public sealed class ActivationArena
     private float[] buffer = [];
     private int used;
     private long requested;
+    private byte[] byteBuffer = [];
+    private int bytesUsed;
+    private long bytesRequested;
 
     /// <summary>Floats currently reserved by the arena's buffer.</summary>
     public int Capacity => buffer.Length;
@@ -39,14 +42,38 @@ public sealed class ActivationArena
         return memory;
     }
 
-    /// <summary>Releases every slice; grows the buffer to the largest pass seen so the next one fits.</summary>
+    /// <summary>
+    /// A slice of <paramref name="length"/> bytes with unspecified contents (dropout masks), from a
+    /// byte buffer managed like the float one.
+    /// </summary>
+    public Memory<byte> TakeBytes(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        int rounded = (length + 63) & ~63;
+        bytesRequested += rounded;
+        if (bytesUsed + (long)rounded <= byteBuffer.Length)
+        {
+            var slice = byteBuffer.AsMemory(bytesUsed, length);
+            bytesUsed += rounded;
+            return slice;
+        }
+        return GC.AllocateUninitializedArray<byte>(length);
+    }
+
+    /// <summary>Releases every slice; grows the buffers to the largest pass seen so the next one fits.</summary>
     public void Reset()
     {
         if (requested > buffer.Length && requested <= Array.MaxLength)
         {
             buffer = GC.AllocateUninitializedArray<float>((int)requested);
         }
+        if (bytesRequested > byteBuffer.Length && bytesRequested <= Array.MaxLength)
+        {
+            byteBuffer = GC.AllocateUninitializedArray<byte>((int)bytesRequested);
+        }
         used = 0;
         requested = 0;
+        bytesUsed = 0;
+        bytesRequested = 0;
     }
 }

@@ -57,6 +57,29 @@ public static class ActivationFunctions
         RowParallel.For(x.Length, 1, (start, count) => ApplySpan(function, x.Span.Slice(start, count), y.Span.Slice(start, count)));
     }
 
+    /// <summary>dx = dy · f′(x) element-wise from the activation's input x, split across threads; dx may be dy.</summary>
+    public static void Backward(this ActivationFunction function, ReadOnlyMemory<float> x, ReadOnlyMemory<float> dy, Memory<float> dx)
+    {
+        RowParallel.For(x.Length, 1, (start, count) =>
+            BackwardSpan(function, x.Span.Slice(start, count), dy.Span.Slice(start, count), dx.Span.Slice(start, count)));
+    }
+
+    public static void BackwardSpan(this ActivationFunction function, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        switch (function)
+        {
+            case ActivationFunction.Gelu: ActivationsBackward.Gelu(x, dy, dx); break;
+            case ActivationFunction.GeluTanh: ActivationsBackward.GeluTanh(x, dy, dx); break;
+            case ActivationFunction.QuickGelu: ActivationsBackward.QuickGelu(x, dy, dx); break;
+            case ActivationFunction.Relu: ActivationsBackward.Relu(x, dy, dx); break;
+            case ActivationFunction.Silu: ActivationsBackward.Silu(x, dy, dx); break;
+            case ActivationFunction.Tanh: ActivationsBackward.Tanh(x, dy, dx); break;
+            case ActivationFunction.Sigmoid: ActivationsBackward.Sigmoid(x, dy, dx); break;
+            case ActivationFunction.Linear: if (!dy.Overlaps(dx)) dy.CopyTo(dx); break;
+            default: throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation.");
+        }
+    }
+
     public static void ApplySpan(this ActivationFunction function, ReadOnlySpan<float> x, Span<float> y)
     {
         switch (function)

@@ -88,6 +88,35 @@ public sealed class ParameterCollection : IReadOnlyList<Parameter>
     /// <summary>The number of scalar values over all parameters.</summary>
     public long ElementCount => ordered.Sum(p => (long)p.Value.Length);
 
+    /// <summary>
+    /// Gives every parameter that requires a gradient and has none a zeroed gradient buffer of its
+    /// shape, all slices of one array (so zeroing them is one pass). Frozen parameters keep Grad null,
+    /// which is how the layers' backward passes know to skip them. Returns the new buffer's length.
+    /// </summary>
+    public long AllocateGradients()
+    {
+        var needing = ordered.Where(p => p.RequiresGrad && p.Grad is null).ToList();
+        long total = needing.Sum(p => (long)p.Value.Length);
+        if (total > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"The gradients need {total} floats, more than one array holds ({Array.MaxLength}).");
+        }
+        var storage = new float[total];
+        int offset = 0;
+        foreach (var p in needing)
+        {
+            p.Grad = new Tensor(storage.AsMemory(offset, p.Value.Length), p.Value.Shape.ToArray());
+            offset += p.Value.Length;
+        }
+        return total;
+    }
+
+    /// <summary>Sets every gradient buffer to zero (torch's zero_grad without set_to_none).</summary>
+    public void ZeroGradients()
+    {
+        foreach (var p in ordered) p.Grad?.Span.Clear();
+    }
+
     public IEnumerator<Parameter> GetEnumerator() => ordered.GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

@@ -21,6 +21,9 @@ public static class Fixtures
     /// <summary>A real tokenizer vocabulary folder, e.g. "bert-base-uncased".</summary>
     public static string Vocab(string name) => Path.Combine(Root, "vocab", name);
 
+    /// <summary>A small data file under tests/fixtures/datasets, e.g. "sst2/train-first-512.tsv".</summary>
+    public static string Dataset(string relativePath) => Path.Combine(Root, "datasets", relativePath);
+
     /// <summary>A file under tests/fixtures/tokenizer-cases.</summary>
     public static string TokenizerCase(string fileName) => Path.Combine(Root, "tokenizer-cases", fileName);
 

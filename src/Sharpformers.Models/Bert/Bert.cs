@@ -4,6 +4,7 @@ using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Models.Bert;
 
@@ -131,7 +132,7 @@ public sealed class BertConfig : PretrainedConfig
     private InvalidDataException Invalid(string problem) => new($"{SourcePath ?? "config"}: {problem}.");
 }
 
-/// <summary>Word + position + token-type embeddings, summed and layer-normalised (BertEmbeddings).</summary>
+/// <summary>Word + position + token-type embeddings, summed, layer-normalised and (training) dropped out (BertEmbeddings).</summary>
 public sealed class BertEmbeddings
 {
     public BertEmbeddings(BertConfig config, ParameterBuilder builder)
@@ -139,10 +140,11 @@ public sealed class BertEmbeddings
         double std = config.InitializerRange;
         HiddenSize = config.HiddenSize;
         WordEmbeddings = new Embedding(builder.Prefix("word_embeddings"), config.VocabSize, config.HiddenSize,
-            ParameterInit.NormalWithZeroRow(std, config.PadTokenId));
+            ParameterInit.NormalWithZeroRow(std, config.PadTokenId), paddingIdx: config.PadTokenId);
         PositionEmbeddings = new Embedding(builder.Prefix("position_embeddings"), config.MaxPositionEmbeddings, config.HiddenSize, ParameterInit.Normal(std));
         TokenTypeEmbeddings = new Embedding(builder.Prefix("token_type_embeddings"), config.TypeVocabSize, config.HiddenSize, ParameterInit.Normal(std));
         LayerNorm = new LayerNorm(builder.Prefix("LayerNorm"), config.HiddenSize, config.LayerNormEps);
+        Dropout = new Dropout(config.HiddenDropoutProb);
         builder.DeclareBuffer("position_ids");
         builder.DeclareBuffer("token_type_ids");
     }
@@ -152,6 +154,9 @@ public sealed class BertEmbeddings
     public Embedding PositionEmbeddings { get; }
     public Embedding TokenTypeEmbeddings { get; }
     public LayerNorm LayerNorm { get; }
+
+    /// <summary>hidden_dropout_prob after the LayerNorm (training only).</summary>
+    public Dropout Dropout { get; }
 
     /// <summary>sum (B, T, C) = word[ids] + token_type[types] + position[positions]; output (B, T, C) = LN(sum). output may be sum.</summary>
     public void Forward(ModelInputs inputs, int batch, int seq, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd)
@@ -169,6 +174,18 @@ public sealed class BertEmbeddings
         }
         PositionEmbeddings.ForwardAdd(EncoderRunner.PositionIds(inputs, batch, seq), s);
         LayerNorm.Forward(sum, output, mean, rstd);
+    }
+
+    /// <summary>
+    /// Backward from d(sum) (B, T, C) (what <see cref="EncoderTraining.EmbeddingNormBackward"/>
+    /// leaves): scatter-adds into the three tables (the word table skips the padding row).
+    /// </summary>
+    internal void Backward(EncoderTrainingPass pass, ReadOnlyMemory<float> dSum, TrainingWorkspace workspace)
+    {
+        WordEmbeddings.Backward(pass.Inputs.InputIds.Memory, dSum);
+        var types = pass.Inputs.TokenTypeIds?.Memory ?? workspace.Zeros(pass.Batch * pass.Seq).AsMemory(0, pass.Batch * pass.Seq);
+        TokenTypeEmbeddings.Backward(types, dSum);
+        PositionEmbeddings.Backward(pass.PositionIds, dSum);
     }
 }
 
@@ -248,6 +265,37 @@ public sealed class BertModel : EncoderModel
             firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
+    /// <summary>The training forward of embeddings and layers, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
+    internal EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
+    {
+        var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
+        int c = config.HiddenSize;
+        int btc = batch * seq * c;
+        var sum = arena.Take(btc);                                                      // (B, T, C)
+        var normOut = arena.Take(btc);                                                  // (B, T, C)
+        var mean = arena.Take(batch * seq);                                             // (B, T)
+        var rstd = arena.Take(batch * seq);                                             // (B, T)
+        Embeddings.Forward(inputs, batch, seq, sum, normOut, mean, rstd);
+        var (output, keep) = EncoderTraining.DropoutForTraining(Embeddings.Dropout, normOut, arena, random);
+        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
+        var layers = EncoderTraining.ForwardLayers(Layers, arena, output, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize, mask, random);
+        return new EncoderTrainingPass
+        {
+            Batch = batch, Seq = seq, Hidden = c, Inputs = inputs, PositionIds = EncoderRunner.PositionIds(inputs, batch, seq),
+            AdditiveMask = mask, EmbeddingSum = sum, EmbeddingNormOut = normOut, EmbeddingMean = mean, EmbeddingRstd = rstd,
+            EmbeddingDropoutKeep = keep, EmbeddingOutput = output, Layers = layers,
+        };
+    }
+
+    /// <summary>Backward from dLastHidden (B, T, C) (used as scratch) through the layers and the embeddings.</summary>
+    internal void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Backward;
+        var dEmbeddings = EncoderTraining.BackwardLayers(Layers, pass, dLastHidden, arena);
+        var dSum = EncoderTraining.EmbeddingNormBackward(pass, Embeddings.Dropout, Embeddings.LayerNorm, dEmbeddings, arena);
+        Embeddings.Backward(pass, dSum, workspace);
+    }
+
     /// <summary>pooled (B, C) = tanh(dense(hidden[:, 0])).</summary>
     internal void Pool(EncoderPass pass, ActivationArena arena, Span<float> pooled)
     {
@@ -272,7 +320,8 @@ public sealed class BertModel : EncoderModel
             activation: c.Activation,
             output: new Linear(b.Prefix("output").Prefix("dense"), c.IntermediateSize, c.HiddenSize, std),
             outputNorm: new LayerNorm(b.Prefix("output").Prefix("LayerNorm"), c.HiddenSize, c.LayerNormEps),
-            numHeads: c.NumAttentionHeads);
+            numHeads: c.NumAttentionHeads,
+            dropout: new EncoderLayerDropout(c.AttentionProbsDropoutProb, c.HiddenDropoutProb, c.HiddenDropoutProb));
     }
 }
 
@@ -283,12 +332,59 @@ public sealed class BertForSequenceClassification : SequenceClassificationModel
         : base(config, builder)
     {
         Bert = new BertModel(config, builder.Prefix("bert"));
+        ClassifierDropout = new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         Classifier = new Linear(builder.Prefix("classifier"), config.HiddenSize, config.NumLabels, config.InitializerRange);
     }
 
     public BertModel Bert { get; }
 
+    /// <summary>classifier_dropout (or hidden_dropout_prob) on the pooled output (training only).</summary>
+    public Dropout ClassifierDropout { get; }
+
     public Linear Classifier { get; }
+
+    public override bool SupportsTraining => true;
+
+    private protected override SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Forward;
+        var pass = Bert.TrainForward(inputs, arena, dropoutRandom);
+        int b = pass.Batch, c = pass.Hidden;
+        var first = arena.Take(b * c);                                                 // (B, C) hidden[:, 0]
+        pass.FirstTokens(first.Span);
+        var pooled = arena.Take(b * c);                                                // (B, C) tanh(dense(first))
+        var pooler = Bert.Pooler ?? throw new InvalidOperationException("BertForSequenceClassification needs the pooler.");
+        pooler.Forward(first.Span, pooled.Span);
+        Activations.Tanh(pooled.Span, pooled.Span);
+        var (dropped, keep) = EncoderTraining.DropoutForTraining(ClassifierDropout, pooled, arena, dropoutRandom); // (B, C)
+        var logits = Tensor.Uninitialized(b, Classifier.OutFeatures);                 // (B, L)
+        Classifier.Forward(dropped.Span, logits.Span);
+        float? loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels);
+        workspace.Pending = new ClassificationHeadCache
+        {
+            Pass = pass, First = first, Activated = pooled, PreActivation = Memory<float>.Empty, DropoutKeep = keep,
+            ClassifierInput = dropped, Logits = logits, Labels = labels,
+        };
+        return new SequenceClassifierOutput { Logits = logits, Loss = loss };
+    }
+
+    private protected override void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Backward;
+        var pass = cache.Pass;
+        int b = pass.Batch, c = pass.Hidden;
+        var dLogits = arena.Take(cache.Logits.Length);                                 // (B, L)
+        SequenceClassificationLoss.Backward(Config, cache.Logits, cache.Labels!, lossScale, dLogits.Span);
+        var dPooled = arena.Take(b * c);                                               // (B, C)
+        Classifier.Backward(cache.ClassifierInput, dLogits, dPooled);
+        if (!cache.DropoutKeep.IsEmpty) ClassifierDropout.Backward(dPooled, cache.DropoutKeep, dPooled);
+        ActivationsBackward.TanhFromOutput(cache.Activated.Span, dPooled.Span, dPooled.Span);   // d(dense output)
+        var dFirst = arena.Take(b * c);                                                // (B, C)
+        Bert.Pooler!.Backward(cache.First, dPooled, dFirst);
+        var dHidden = arena.Take(b * pass.Seq * c);                                    // (B, T, C)
+        pass.FirstTokensBackward(dFirst.Span, dHidden.Span);
+        Bert.Backward(pass, dHidden, workspace);
+    }
 
     public new BertConfig Config => Bert.Config;
 

@@ -4,6 +4,7 @@ using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Models.DistilBert;
 
@@ -121,25 +122,32 @@ public sealed class DistilBertConfig : PretrainedConfig
     private InvalidDataException Invalid(string problem) => new($"{SourcePath ?? "config"}: {problem}.");
 }
 
-/// <summary>Word + position embeddings, summed and layer-normalised (DistilBERT's Embeddings).</summary>
+/// <summary>Word + position embeddings, summed, layer-normalised and (training) dropped out (DistilBERT's Embeddings).</summary>
 public sealed class DistilBertEmbeddings
 {
     public DistilBertEmbeddings(DistilBertConfig config, ParameterBuilder builder)
     {
         double std = config.InitializerRange;
         WordEmbeddings = new Embedding(builder.Prefix("word_embeddings"), config.VocabSize, config.Dim,
-            ParameterInit.NormalWithZeroRow(std, config.PadTokenId));
+            ParameterInit.NormalWithZeroRow(std, config.PadTokenId), paddingIdx: config.PadTokenId);
         PositionEmbeddings = config.SinusoidalPosEmbds
             ? new Embedding(builder.Prefix("position_embeddings"), config.MaxPositionEmbeddings, config.Dim,
                 ParameterInit.Custom((values, shape) => SinusoidalTable(values, shape[0], shape[1])), requiresGrad: false)
             : new Embedding(builder.Prefix("position_embeddings"), config.MaxPositionEmbeddings, config.Dim, ParameterInit.Normal(std));
         LayerNorm = new LayerNorm(builder.Prefix("LayerNorm"), config.Dim, DistilBertConfig.LayerNormEps);
+        Dropout = new Dropout(config.Dropout);
         builder.DeclareBuffer("position_ids");
     }
 
     public Embedding WordEmbeddings { get; }
+
+    /// <summary>Learned, or the frozen sinusoidal table (no gradient) with sinusoidal_pos_embds.</summary>
     public Embedding PositionEmbeddings { get; }
+
     public LayerNorm LayerNorm { get; }
+
+    /// <summary>config.dropout after the LayerNorm (training only).</summary>
+    public Dropout Dropout { get; }
 
     /// <summary>sum (B, T, C) = word[ids] + position[positions]; output (B, T, C) = LN(sum). output may be sum.</summary>
     public void Forward(ModelInputs inputs, int batch, int seq, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd)
@@ -147,6 +155,13 @@ public sealed class DistilBertEmbeddings
         WordEmbeddings.Forward(inputs.InputIds.Span, sum.Span);
         PositionEmbeddings.ForwardAdd(EncoderRunner.PositionIds(inputs, batch, seq), sum.Span);
         LayerNorm.Forward(sum, output, mean, rstd);
+    }
+
+    /// <summary>Backward from d(sum) (B, T, C): scatter-adds into the word table (skipping the padding row) and a learned position table.</summary>
+    internal void Backward(EncoderTrainingPass pass, ReadOnlyMemory<float> dSum)
+    {
+        WordEmbeddings.Backward(pass.Inputs.InputIds.Memory, dSum);
+        PositionEmbeddings.Backward(pass.PositionIds, dSum); // a frozen sinusoidal table has no gradient buffer: nothing happens
     }
 
     /// <summary>
@@ -227,6 +242,37 @@ public sealed class DistilBertModel : EncoderModel
             firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
+    /// <summary>The training forward of embeddings and blocks, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
+    internal EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
+    {
+        var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, int.MaxValue);
+        int c = config.Dim;
+        int btc = batch * seq * c;
+        var sum = arena.Take(btc);                                                      // (B, T, C)
+        var normOut = arena.Take(btc);                                                  // (B, T, C)
+        var mean = arena.Take(batch * seq);                                             // (B, T)
+        var rstd = arena.Take(batch * seq);                                             // (B, T)
+        Embeddings.Forward(inputs, batch, seq, sum, normOut, mean, rstd);
+        var (output, keep) = EncoderTraining.DropoutForTraining(Embeddings.Dropout, normOut, arena, random);
+        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
+        var layers = EncoderTraining.ForwardLayers(Layers, arena, output, batch, seq, c, config.NHeads, config.HiddenDim, mask, random);
+        return new EncoderTrainingPass
+        {
+            Batch = batch, Seq = seq, Hidden = c, Inputs = inputs, PositionIds = EncoderRunner.PositionIds(inputs, batch, seq),
+            AdditiveMask = mask, EmbeddingSum = sum, EmbeddingNormOut = normOut, EmbeddingMean = mean, EmbeddingRstd = rstd,
+            EmbeddingDropoutKeep = keep, EmbeddingOutput = output, Layers = layers,
+        };
+    }
+
+    /// <summary>Backward from dLastHidden (B, T, C) (used as scratch) through the blocks and the embeddings.</summary>
+    internal void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Backward;
+        var dEmbeddings = EncoderTraining.BackwardLayers(Layers, pass, dLastHidden, arena);
+        var dSum = EncoderTraining.EmbeddingNormBackward(pass, Embeddings.Dropout, Embeddings.LayerNorm, dEmbeddings, arena);
+        Embeddings.Backward(pass, dSum);
+    }
+
     private static PostNormEncoderLayer CreateLayer(DistilBertConfig c, ParameterBuilder b)
     {
         double std = c.InitializerRange;
@@ -241,7 +287,9 @@ public sealed class DistilBertModel : EncoderModel
             activation: c.ActivationFunction,
             output: new Linear(b.Prefix("ffn").Prefix("lin2"), c.HiddenDim, c.Dim, std),
             outputNorm: new LayerNorm(b.Prefix("output_layer_norm"), c.Dim, DistilBertConfig.LayerNormEps),
-            numHeads: c.NHeads);
+            numHeads: c.NHeads,
+            // modeling_distilbert.py: dropout on the attention weights and after the FFN; none after out_lin.
+            dropout: new EncoderLayerDropout(c.AttentionDropout, 0, c.Dropout));
     }
 }
 
@@ -256,6 +304,7 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
     {
         DistilBert = new DistilBertModel(config, builder.Prefix("distilbert"));
         PreClassifier = new Linear(builder.Prefix("pre_classifier"), config.Dim, config.Dim, config.InitializerRange);
+        ClassifierDropout = new Dropout(config.SeqClassifDropout);
         Classifier = new Linear(builder.Prefix("classifier"), config.Dim, config.NumLabels, config.InitializerRange);
     }
 
@@ -263,7 +312,53 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
 
     public Linear PreClassifier { get; }
 
+    /// <summary>seq_classif_dropout between the ReLU and the classifier (training only).</summary>
+    public Dropout ClassifierDropout { get; }
+
     public Linear Classifier { get; }
+
+    public override bool SupportsTraining => true;
+
+    private protected override SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Forward;
+        var pass = DistilBert.TrainForward(inputs, arena, dropoutRandom);
+        int b = pass.Batch, c = pass.Hidden;
+        var first = arena.Take(b * c);                                                 // (B, C) hidden_state[:, 0]
+        pass.FirstTokens(first.Span);
+        var pre = arena.Take(b * c);                                                   // (B, C) pre_classifier(first)
+        PreClassifier.Forward(first.Span, pre.Span);
+        var activated = arena.Take(b * c);                                             // (B, C) ReLU
+        Activations.Relu(pre.Span, activated.Span);
+        var (dropped, keep) = EncoderTraining.DropoutForTraining(ClassifierDropout, activated, arena, dropoutRandom); // (B, C)
+        var logits = Tensor.Uninitialized(b, Classifier.OutFeatures);                 // (B, L)
+        Classifier.Forward(dropped.Span, logits.Span);
+        float? loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels);
+        workspace.Pending = new ClassificationHeadCache
+        {
+            Pass = pass, First = first, Activated = activated, PreActivation = pre, DropoutKeep = keep,
+            ClassifierInput = dropped, Logits = logits, Labels = labels,
+        };
+        return new SequenceClassifierOutput { Logits = logits, Loss = loss };
+    }
+
+    private protected override void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace)
+    {
+        var arena = workspace.Backward;
+        var pass = cache.Pass;
+        int b = pass.Batch, c = pass.Hidden;
+        var dLogits = arena.Take(cache.Logits.Length);                                 // (B, L)
+        SequenceClassificationLoss.Backward(Config, cache.Logits, cache.Labels!, lossScale, dLogits.Span);
+        var dActivated = arena.Take(b * c);                                            // (B, C)
+        Classifier.Backward(cache.ClassifierInput, dLogits, dActivated);
+        if (!cache.DropoutKeep.IsEmpty) ClassifierDropout.Backward(dActivated, cache.DropoutKeep, dActivated);
+        ActivationsBackward.Relu(cache.PreActivation.Span, dActivated.Span, dActivated.Span);   // d(pre_classifier output)
+        var dFirst = arena.Take(b * c);                                                // (B, C)
+        PreClassifier.Backward(cache.First, dActivated, dFirst);
+        var dHidden = arena.Take(b * pass.Seq * c);                                    // (B, T, C)
+        pass.FirstTokensBackward(dFirst.Span, dHidden.Span);
+        DistilBert.Backward(pass, dHidden, workspace);
+    }
 
     public new DistilBertConfig Config => DistilBert.Config;
 

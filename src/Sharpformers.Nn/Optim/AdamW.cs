@@ -114,9 +114,13 @@ public sealed class AdamW
     public IEnumerable<ITrainableParameter> Parameters => groups.SelectMany(g => g.Parameters);
 
     /// <summary>One update of every parameter from its current gradient (parallel over chunks; results do not depend on the thread count).</summary>
+    /// <summary>The chunks of one step, kept between steps so a step allocates nothing once warm.</summary>
+    private readonly List<(ITrainableParameter Parameter, AdamWParameterState State, AdamWCoefficients Coefficients, int Start, int Length)> work = [];
+
     public void Step()
     {
-        var work = new List<(ITrainableParameter Parameter, AdamWParameterState State, AdamWCoefficients Coefficients, int Start, int Length)>();
+        var work = this.work;
+        work.Clear();
         foreach (var group in groups)
         {
             foreach (var parameter in group.Parameters)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Sharpformers.Models;
 using Sharpformers.Nn.Optim;
+using Sharpformers.Tokenizers;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
 using Sharpformers.Training.Optimization;
@@ -53,6 +55,21 @@ public sealed class Trainer
         CallbackHandler = new CallbackHandler(defaults.Concat(callbacks ?? [])) { Model = model };
         dropoutRandom = new SeededRandom(unchecked((ulong)args.Seed));
         CallbackHandler.OnInitEnd(Args, State, control);
+    }
+
+    /// <summary>
+    /// The course's <c>Trainer(model, args, train_dataset, eval_dataset, data_collator, compute_metrics, tokenizer=tokenizer)</c>
+    /// for a BERT or DistilBERT classification model: with a tokenizer, the collator defaults to
+    /// <c>DataCollatorWithPadding(tokenizer)</c> and the tokenizer files are saved beside every
+    /// checkpoint and the final model, as HF does.
+    /// </summary>
+    public Trainer(SequenceClassificationModel model, TrainingArguments args, Dataset? trainDataset = null, Dataset? evalDataset = null,
+        DataCollatorWithPadding? dataCollator = null, ComputeMetrics? computeMetrics = null, IEnumerable<TrainerCallback>? callbacks = null,
+        PreTrainedTokenizer? tokenizer = null)
+        : this(new TrainableSequenceClassificationModel(model), args, trainDataset, evalDataset,
+            dataCollator ?? (tokenizer is null ? null : new DataCollatorWithPadding(tokenizer)), computeMetrics, callbacks)
+    {
+        if (tokenizer is not null) SaveTokenizerFiles = directory => tokenizer.SavePretrained(directory);
     }
 
     public TrainingArguments Args { get; }
@@ -263,7 +280,11 @@ public sealed class Trainer
     /// HF's save_metrics(split, metrics, combined=True): {split}_results.json, and the metrics merged
     /// into all_results.json (json.dump(indent=4, sort_keys=True)).
     /// </summary>
-    public void SaveMetrics(string split, IReadOnlyDictionary<string, double> metrics)
+    public void SaveMetrics(string split, IReadOnlyDictionary<string, double> metrics) =>
+        SaveMetrics(split, metrics.ToDictionary(p => p.Key, p => (object)p.Value));
+
+    /// <summary>As <see cref="SaveMetrics(string, IReadOnlyDictionary{string, double})"/> with values of any JSON type (ints stay ints, e.g. train_samples).</summary>
+    public void SaveMetrics(string split, IReadOnlyDictionary<string, object> metrics)
     {
         Directory.CreateDirectory(Args.OutputDir);
         AtomicFile.WriteAllText(Path.Combine(Args.OutputDir, $"{split}_results.json"), PythonJson.Serialize(metrics, indent: 4, sortKeys: true));
@@ -275,7 +296,8 @@ public sealed class Trainer
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 all[property.Name] = property.Value.ValueKind == System.Text.Json.JsonValueKind.Number
-                    ? property.Value.GetDouble()
+                    ? property.Value.TryGetInt32(out int whole) && !property.Value.GetRawText().Contains('.') && !property.Value.GetRawText().Contains('e')
+                        ? whole : property.Value.GetDouble()
                     : PythonJson.SpecialFloat(property.Value.GetString() ?? "") ?? (object?)property.Value.GetString();
             }
         }

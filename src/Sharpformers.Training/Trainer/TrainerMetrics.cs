@@ -1,6 +1,7 @@
 using Sharpformers.Nn.Optim;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Training;
 
