@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Tensors.Formats;
 using Sharpformers.Tokenizers;
@@ -36,6 +37,14 @@ public abstract class PreTrainedModel : IDisposable
     /// another (the "bert" inside BertForSequenceClassification) lists only its own.
     /// </summary>
     public ParameterCollection Parameters => prefix.Length == 0 ? allParameters : allParameters.Subset(prefix);
+
+    /// <summary>
+    /// How inference passes multiply by the encoder's linear layers: <see cref="InferencePrecision.Float32"/>
+    /// (default) or opt-in dynamic <see cref="InferencePrecision.Int8"/> quantization (torch's
+    /// quantize_dynamic). Either way the weights are packed once, on the first pass, and repacked when
+    /// they change; training forwards are not affected.
+    /// </summary>
+    public InferencePrecision InferencePrecision { get; set; } = InferencePrecision.Float32;
 
     /// <summary>How the checkpoint's weights matched the model; null for a model built from its config.</summary>
     public WeightLoadReport? LoadReport { get; private set; }

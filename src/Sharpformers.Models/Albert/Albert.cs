@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Albert;
@@ -192,7 +193,10 @@ public sealed class AlbertModel : EncoderModel
         }
     }
 
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly = false, InferencePrecision? precision = null)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
         int e = config.EmbeddingSize;
@@ -204,7 +208,9 @@ public sealed class AlbertModel : EncoderModel
         EmbeddingHiddenMappingIn.Forward(embedded.Span, hiddenIn.Span);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(layerSchedule, arena, hiddenIn, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates, layersPerHiddenState: config.InnerGroupNum);
+            mask, outputAttentions, outputHiddenStates, layersPerHiddenState: config.InnerGroupNum,
+            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     /// <summary>pooled (B, C) = tanh(pooler(hidden[:, 0])).</summary>
@@ -245,7 +251,7 @@ public sealed class AlbertForSequenceClassification : SequenceClassificationMode
         var arena = RentArena();
         try
         {
-            var pass = Albert.Run(inputs, arena, attentions, hidden);
+            var pass = Albert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C)
             Albert.Pool(pass, arena, pooled.Span);
             var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Utils;
 
@@ -249,7 +250,10 @@ public sealed class BertModel : EncoderModel
         }
     }
 
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (pooler and classifier): padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly = false, InferencePrecision? precision = null)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
         int c = config.HiddenSize;
@@ -257,7 +261,8 @@ public sealed class BertModel : EncoderModel
         Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates);
+            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     /// <summary>The training forward of embeddings and layers, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
@@ -395,7 +400,7 @@ public sealed class BertForSequenceClassification : SequenceClassificationModel
         var arena = RentArena();
         try
         {
-            var pass = Bert.Run(inputs, arena, attentions, hidden);
+            var pass = Bert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C)
             Bert.Pool(pass, arena, pooled.Span);
             var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)

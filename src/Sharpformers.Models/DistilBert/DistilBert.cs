@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Utils;
 
@@ -225,7 +226,10 @@ public sealed class DistilBertModel : EncoderModel
         }
     }
 
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly = false, InferencePrecision? precision = null)
     {
         // DistilBERT has no segments: token_type_ids (which BERT tokenizers return) are ignored.
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, int.MaxValue);
@@ -234,7 +238,8 @@ public sealed class DistilBertModel : EncoderModel
         Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NHeads, config.HiddenDim,
-            mask, outputAttentions, outputHiddenStates);
+            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     /// <summary>The training forward of embeddings and blocks, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
@@ -369,7 +374,7 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
         var arena = RentArena();
         try
         {
-            var pass = DistilBert.Run(inputs, arena, attentions, hidden);
+            var pass = DistilBert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) hidden_state[:, 0]
             pass.FirstTokens(first.Span);
             var pre = arena.Take(pass.Batch * pass.Hidden);                            // (B, C)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Electra;
@@ -135,7 +136,10 @@ public sealed class ElectraModel : EncoderModel
         }
     }
 
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly = false, InferencePrecision? precision = null)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
         int e = config.EmbeddingSize;
@@ -151,7 +155,9 @@ public sealed class ElectraModel : EncoderModel
         }
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, hiddenIn, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates);
+            mask, outputAttentions, outputHiddenStates,
+            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 }
 
@@ -187,7 +193,7 @@ public sealed class ElectraForSequenceClassification : SequenceClassificationMod
         var arena = RentArena();
         try
         {
-            var pass = Electra.Run(inputs, arena, attentions, hidden);
+            var pass = Electra.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) features[:, 0, :]
             pass.FirstTokens(first.Span);
             var dense = arena.Take(pass.Batch * pass.Hidden);                          // (B, C), GELU in place

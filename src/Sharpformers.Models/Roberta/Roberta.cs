@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Roberta;
@@ -180,7 +181,10 @@ public class RobertaModel : EncoderModel
         }
     }
 
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly = false, InferencePrecision? precision = null)
     {
         int pad = config.PadTokenId!.Value;
         int maxLength = config.MaxSequenceLength;
@@ -194,7 +198,9 @@ public class RobertaModel : EncoderModel
             embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates);
+            mask, outputAttentions, outputHiddenStates,
+            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
     }
 
     private protected static bool IsPoolerParameter(string name) => name.StartsWith("pooler.", StringComparison.Ordinal);
@@ -239,7 +245,7 @@ public class RobertaForSequenceClassification : SequenceClassificationModel
         var arena = RentArena();
         try
         {
-            var pass = Roberta.Run(inputs, arena, attentions, hidden);
+            var pass = Roberta.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) features[:, 0, :]
             pass.FirstTokens(first.Span);
             var dense = arena.Take(pass.Batch * pass.Hidden);                          // (B, C), tanh in place
