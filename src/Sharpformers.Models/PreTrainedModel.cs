@@ -65,27 +65,58 @@ public abstract class PreTrainedModel : IDisposable
     /// each file is replaced atomically and other files are left alone. Python transformers loads the
     /// result unchanged.
     /// </summary>
-    public void SavePretrained(string directory)
+    /// <param name="directory">The model folder to write.</param>
+    /// <param name="dtype">
+    /// The stored precision: F32 (the default), or F16/BF16 for a copy half the size (as
+    /// <c>model.half().save_pretrained(dir)</c>: values rounded to nearest even, config.json's
+    /// torch_dtype "float16"/"bfloat16"). Loading upcasts to float32 again.
+    /// </param>
+    public void SavePretrained(string directory, DType dtype = DType.F32)
     {
+        string torchDtype = TorchDtypeName(dtype);
         var config = Config.Clone();
         config.Architectures = [ClassName];
-        config.TorchDtype = "float32";
+        config.TorchDtype = torchDtype;
         string full = Path.GetFullPath(directory);
         if (!Directory.Exists(full))
         {
-            AtomicDirectory.Create(full, temp => WriteFiles(temp, config));
+            AtomicDirectory.Create(full, temp => WriteFiles(temp, config, dtype));
             return;
         }
         // An existing folder may hold other things (tokenizer files, a Trainer's checkpoint-N folders):
         // each file is replaced atomically instead, weights first so config.json never describes
         // weights that are not there yet.
-        WriteFiles(full, config);
+        WriteFiles(full, config, dtype);
     }
 
-    private void WriteFiles(string folder, PretrainedConfig config)
+    /// <summary>config.json's torch_dtype for a stored precision ("float32", "float16", "bfloat16").</summary>
+    public static string TorchDtypeName(DType dtype) => dtype switch
     {
-        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), StateDict());
+        DType.F32 => "float32",
+        DType.F16 => "float16",
+        DType.BF16 => "bfloat16",
+        _ => throw new ArgumentException($"A model can be saved as float32, float16 or bfloat16, not {dtype.SafetensorsName()}.", nameof(dtype)),
+    };
+
+    private void WriteFiles(string folder, PretrainedConfig config, DType dtype)
+    {
+        string path = Path.Combine(folder, "model.safetensors");
+        if (dtype == DType.F32)
+        {
+            SafetensorsWriter.Write(path, StateDict());
+        }
+        else
+        {
+            SafetensorsWriter.Write(path, StateDict().Select(p => new KeyValuePair<string, ITensor>(p.Key, ToHalfPrecision(p.Value, dtype))));
+        }
         config.SavePretrained(folder);
+    }
+
+    private static RawTensor ToHalfPrecision(Tensor tensor, DType dtype)
+    {
+        var bytes = new byte[(long)tensor.Length * dtype.SizeOf()];
+        ElementConversion.FromFloat32(tensor.Span, dtype, bytes);
+        return new RawTensor(dtype, tensor.Shape, bytes);
     }
 
     /// <summary>

@@ -432,6 +432,7 @@ public static class BertArchitecture
         CreateBaseModel = (config, builder) => new BertModel(As(config), builder),
         CreateBaseModelWithoutPooler = (config, builder) => new BertModel(As(config), builder, addPoolingLayer: false),
         CreateForSequenceClassification = (config, builder) => new BertForSequenceClassification(As(config), builder),
+        CreateForMaskedLM = (config, builder) => new BertForMaskedLM(As(config), builder),
     };
 
     private static BertConfig As(PretrainedConfig config) =>

@@ -408,6 +408,7 @@ public static class DistilBertArchitecture
         CreateConfig = () => new DistilBertConfig(),
         CreateBaseModel = (config, builder) => new DistilBertModel(As(config), builder),
         CreateForSequenceClassification = (config, builder) => new DistilBertForSequenceClassification(As(config), builder),
+        CreateForMaskedLM = (config, builder) => new DistilBertForMaskedLM(As(config), builder),
     };
 
     private static DistilBertConfig As(PretrainedConfig config) =>
