@@ -4,7 +4,7 @@ using Sharpformers.Tensors;
 using Sharpformers.Tokenizers;
 using Sharpformers.Training;
 using Sharpformers.Training.Data;
-using PythonJson = Sharpformers.Training.PythonJson;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Cli.Commands;
 
