@@ -125,6 +125,35 @@ public sealed class BenchModelWorkloadTests
     }
 
     [Fact]
+    public void TrainStepReportsSamplesPerSecondAndThePhases()
+    {
+        string model = Sharpformers.TestSupport.Fixtures.Model("tiny-distilbert");
+        var (exit, stdout, stderr) = Run("bench", "train-step", "--model", model, "--batch", "3", "--seq", "7", "--threads", "1,2", "--repeats", "3", "--warmup", "1");
+        Assert.True(exit == 0, stderr);
+        var lines = Lines(stdout);
+        Assert.Equal([1, 2], lines.Select(l => l.GetProperty("threads").GetInt32()));
+        foreach (var line in lines)
+        {
+            Assert.Equal("train-step", line.GetProperty("workload").GetString());
+            double median = line.GetProperty("median_s").GetDouble();
+            Assert.Equal(3 / median, line.GetProperty("samples_per_s").GetDouble(), 6);
+            // A step counts three forward passes of the reference's formula (batch 3; 2 layers, dim 32, FFN 37, 2 labels).
+            double forward = 3 * (2 * (2.0 * 7 * (4 * 32 * 32 + 2 * 32 * 37) + 4.0 * 7 * 7 * 32) + 2 * (32 * 32 + 32 * 2));
+            Assert.Equal(3 * forward / 1e9, line.GetProperty("gflop").GetDouble(), 9);
+            double phases = line.GetProperty("forward_s").GetDouble() + line.GetProperty("backward_s").GetDouble() + line.GetProperty("adamw_s").GetDouble();
+            Assert.InRange(phases, 0.5 * line.GetProperty("min_s").GetDouble(), 1.5 * line.GetProperty("max_s").GetDouble());
+        }
+    }
+
+    [Fact]
+    public void TrainStepNeedsAnArchitectureWithBackwardPasses()
+    {
+        var (exit, _, stderr) = Run("bench", "train-step", "--model", Sharpformers.TestSupport.Fixtures.Model("tiny-roberta"), "--threads", "1", "--repeats", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("has no backward pass", stderr);
+    }
+
+    [Fact]
     public void Int8IsSelectedByQuantize()
     {
         string model = Sharpformers.TestSupport.Fixtures.Model("tiny-bert");

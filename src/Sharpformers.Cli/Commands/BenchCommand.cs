@@ -27,7 +27,7 @@ public sealed class BenchCommand : ICliCommand
 
     /// <summary>Every workload, in the order help lists them.</summary>
     public static IReadOnlyList<IBenchWorkload> Workloads { get; } =
-        [new SgemmBenchWorkload(), Bench.InferenceBenchWorkload.Throughput, Bench.InferenceBenchWorkload.Latency,
+        [new SgemmBenchWorkload(), Bench.InferenceBenchWorkload.Throughput, Bench.InferenceBenchWorkload.Latency, new Bench.TrainStepBenchWorkload(),
             new Bench.ColdStartBenchWorkload(), new Bench.TokenizerBenchWorkload(), new Bench.RealDataBenchWorkload(), new Bench.AccuracyBenchWorkload()];
 
     public string Name => "bench";
