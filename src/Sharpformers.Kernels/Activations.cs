@@ -30,21 +30,21 @@ public static class Activations
 
     public static void Erf(ReadOnlySpan<float> x, Span<float> y) => UnaryKernel.Map<ErfOp>(x, y);
 
-    private readonly struct GeluOp : IUnaryOperator
+    internal readonly struct GeluOp : IUnaryOperator
     {
         public static float Invoke(float x) => SimdMath.Gelu(x);
         public static Vector256<float> Invoke(Vector256<float> x) => SimdMath.Gelu(x);
         public static Vector512<float> Invoke(Vector512<float> x) => SimdMath.Gelu(x);
     }
 
-    private readonly struct GeluTanhOp : IUnaryOperator
+    internal readonly struct GeluTanhOp : IUnaryOperator
     {
         public static float Invoke(float x) => SimdMath.GeluTanh(x);
         public static Vector256<float> Invoke(Vector256<float> x) => SimdMath.GeluTanh(x);
         public static Vector512<float> Invoke(Vector512<float> x) => SimdMath.GeluTanh(x);
     }
 
-    private readonly struct ReluOp : IUnaryOperator
+    internal readonly struct ReluOp : IUnaryOperator
     {
         // x > 0 ? x : 0, written so NaN stays NaN as in torch.
         public static float Invoke(float x) => x > 0f || float.IsNaN(x) ? x : 0f;
@@ -52,28 +52,28 @@ public static class Activations
         public static Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
     }
 
-    private readonly struct TanhOp : IUnaryOperator
+    internal readonly struct TanhOp : IUnaryOperator
     {
         public static float Invoke(float x) => SimdMath.Tanh(x);
         public static Vector256<float> Invoke(Vector256<float> x) => SimdMath.Tanh(x);
         public static Vector512<float> Invoke(Vector512<float> x) => SimdMath.Tanh(x);
     }
 
-    private readonly struct SigmoidOp : IUnaryOperator
+    internal readonly struct SigmoidOp : IUnaryOperator
     {
         public static float Invoke(float x) => SimdMath.Sigmoid(x);
         public static Vector256<float> Invoke(Vector256<float> x) => SimdMath.Sigmoid(x);
         public static Vector512<float> Invoke(Vector512<float> x) => SimdMath.Sigmoid(x);
     }
 
-    private readonly struct SiluOp : IUnaryOperator
+    internal readonly struct SiluOp : IUnaryOperator
     {
         public static float Invoke(float x) => x * SimdMath.Sigmoid(x);
         public static Vector256<float> Invoke(Vector256<float> x) => x * SimdMath.Sigmoid(x);
         public static Vector512<float> Invoke(Vector512<float> x) => x * SimdMath.Sigmoid(x);
     }
 
-    private readonly struct QuickGeluOp : IUnaryOperator
+    internal readonly struct QuickGeluOp : IUnaryOperator
     {
         private const float Slope = 1.702f;
         public static float Invoke(float x) => x * SimdMath.Sigmoid(Slope * x);

@@ -69,7 +69,7 @@ public static class Gemm
             GemmIsa.Avx2 => GemmLayout.For<GemmKernelsAvx2>(k, n),
             _ => GemmLayout.For<GemmKernelsScalar>(k, n),
         };
-        var data = new AlignedBuffer(layout.PackedLength);
+        var data = new NativeWeightBuffer(layout.PackedLength * sizeof(float));
         if (layout.PackedLength > 0)
         {
             fixed (float* pb = b)
@@ -78,13 +78,13 @@ public static class Gemm
                 switch (isa)
                 {
                     case GemmIsa.Avx512:
-                        GemmRunner<GemmKernelsAvx512>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsAvx512>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                     case GemmIsa.Avx2:
-                        GemmRunner<GemmKernelsAvx2>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsAvx2>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                     default:
-                        GemmRunner<GemmKernelsScalar>.PackB(layout, transB, pb, ldb, data.Pointer, threads);
+                        GemmRunner<GemmKernelsScalar>.PackB(layout, transB, pb, ldb, (float*)data.Pointer, threads);
                         break;
                 }
             }
@@ -104,10 +104,21 @@ public static class Gemm
     /// and <paramref name="bias"/> (n values, or empty) added in the epilogue: y = x·Wᵀ + b for a
     /// linear layer whose W was packed at load time.
     /// </summary>
+    public static void Sgemm(
+        Transpose transA, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, PackedMatrix b,
+        ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, m, n, k, alpha, a, lda, b, bias, beta, c, ldc, EpilogueActivation.None);
+
+    /// <summary>
+    /// C (m, n) = act(alpha · op(A) (m, k) · B (k, n) + bias + beta · C), with B packed by <see cref="PackB"/>:
+    /// the activation is applied to each micro-tile while it is in cache (a linear layer and its GELU in
+    /// one pass), with the same bits as <see cref="Activations"/> applied afterwards.
+    /// </summary>
     public static unsafe void Sgemm(
         Transpose transA, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, PackedMatrix b,
-        ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> bias, float beta, Span<float> c, int ldc, EpilogueActivation activation)
     {
         ArgumentNullException.ThrowIfNull(b);
         GemmChecks.Dimensions(m, n, k);
@@ -127,19 +138,20 @@ public static class Gemm
             if (k == 0 || alpha == 0f)
             {
                 ScaleC(m, n, beta, biasPointer, pc, ldc);
+                if (activation != EpilogueActivation.None) GemmEpilogue.Apply(activation, pc, ldc, m, n);
                 return;
             }
             int threads = ThreadsFor(m, n, k);
             switch (b.Isa)
             {
                 case GemmIsa.Avx512:
-                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsAvx512>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, activation, threads);
                     break;
                 case GemmIsa.Avx2:
-                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsAvx2>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, activation, threads);
                     break;
                 default:
-                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, threads);
+                    GemmRunner<GemmKernelsScalar>.RunPacked(transA, m, alpha, pa, lda, b, biasPointer, beta, pc, ldc, activation, threads);
                     break;
             }
         }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sharpformers.Kernels;
 
@@ -30,6 +31,38 @@ internal sealed unsafe class AlignedBuffer
     public long Length { get; }
 
     public Span<float> AsSpan() => new(Pointer, (int)Length);
+}
+
+/// <summary>
+/// Native memory for a long-lived packed weight (<see cref="PackedMatrix"/>, <see cref="QuantizedMatrix"/>),
+/// 64-byte aligned and outside the GC heap (a model's packed weights are ~170 MB that never move and
+/// never need scanning). Freed by the finalizer once the owning matrix is unreachable; the kernels keep
+/// the matrix alive while they read it. Transparent huge pages were tried (MADV_HUGEPAGE): with this
+/// machine's defrag setting the first touch sometimes stalls in compaction (0.1-0.6 s of system time at
+/// load), so plain pages it is.
+/// </summary>
+internal sealed unsafe class NativeWeightBuffer
+{
+    public NativeWeightBuffer(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        long size = Math.Max(bytes, 64);
+        Pointer = NativeMemory.AlignedAlloc((nuint)size, 64);
+        Bytes = size;
+        GC.AddMemoryPressure(size);
+    }
+
+    public void* Pointer { get; private set; }
+
+    public long Bytes { get; }
+
+    ~NativeWeightBuffer()
+    {
+        if (Pointer is null) return;
+        NativeMemory.AlignedFree(Pointer);
+        Pointer = null;
+        GC.RemoveMemoryPressure(Bytes);
+    }
 }
 
 /// <summary>

@@ -21,6 +21,9 @@ internal unsafe struct GemmProblem
 
     /// <summary>n column biases added once (on the first k block), or null.</summary>
     public float* Bias;
+
+    /// <summary>Applied to each finished tile (after the last k block).</summary>
+    public EpilogueActivation Activation;
     public GemmLayout Layout;
     public float* C;
     public nint Ldc;
@@ -104,5 +107,9 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernelSet
         int cols = Math.Min(width, p.N - col0);
         TK.Tile(width, depth, a, rsA, csA, rows, p.PackedB + layout.PanelOffset(block, j), width,
             p.C + i * p.Ldc + col0, p.Ldc, cols, p.Alpha, beta, block == 0 && p.Bias is not null ? p.Bias + col0 : null);
+        if (p.Activation != EpilogueActivation.None && block == layout.KBlocks - 1)
+        {
+            GemmEpilogue.Apply(p.Activation, p.C + i * p.Ldc + col0, p.Ldc, rows, cols);
+        }
     }
 }

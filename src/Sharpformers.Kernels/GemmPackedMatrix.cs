@@ -11,7 +11,7 @@ namespace Sharpformers.Kernels;
 /// </summary>
 public sealed class PackedMatrix
 {
-    internal PackedMatrix(GemmLayout layout, GemmIsa isa, AlignedBuffer data)
+    internal PackedMatrix(GemmLayout layout, GemmIsa isa, NativeWeightBuffer data)
     {
         Layout = layout;
         Isa = isa;
@@ -32,5 +32,7 @@ public sealed class PackedMatrix
 
     internal GemmLayout Layout { get; }
 
-    internal AlignedBuffer Data { get; }
+    internal NativeWeightBuffer Data { get; }
+
+    internal unsafe float* Pointer => (float*)Data.Pointer;
 }

@@ -47,7 +47,8 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
     }
 
     /// <summary>C = alpha · op(A) · B + bias + beta · C with B pre-packed by <see cref="Gemm.PackB"/>.</summary>
-    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float* bias, float beta, float* c, nint ldc, int threads)
+    public static void RunPacked(Transpose transA, int m, float alpha, float* a, nint lda, PackedMatrix b, float* bias, float beta, float* c, nint ldc,
+        EpilogueActivation activation, int threads)
     {
         var layout = b.Layout;
         var packedA = transA == Transpose.Yes ? GemmScratch.RentPackedA(PackedALength(layout, m)) : null;
@@ -57,7 +58,8 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
             var problem = new GemmProblem
             {
                 TransA = transA, M = m, N = layout.N, Alpha = alpha, Beta = beta, A = a, Lda = lda,
-                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Data.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
+                PackedA = packedA is null ? null : packedA.Pointer, PackedB = b.Pointer, Bias = bias, Layout = layout, C = c, Ldc = ldc,
+                Activation = activation,
             };
             Compute(problem, threads);
         }

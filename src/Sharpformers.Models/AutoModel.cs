@@ -44,3 +44,24 @@ public static class AutoModelForSequenceClassification
         (architecture.CreateForSequenceClassification
             ?? throw new NotSupportedException($"model_type '{architecture.ModelType}' has no sequence-classification model."))(config, builder);
 }
+
+/// <summary>transformers' AutoModelForMaskedLM (BERT and DistilBERT).</summary>
+public static class AutoModelForMaskedLM
+{
+    public static MaskedLMModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
+        PretrainedLoader.Load(path, options, modelUsesPrefix: true, requiredModelType: null, className: nameof(AutoModelForMaskedLM),
+            (architecture, config, builder) => CreateHead(architecture, config, builder),
+            isNewHeadParameter: IsHeadParameter);
+
+    /// <summary>A randomly initialised model of the config's architecture (HF's from_config), seeded.</summary>
+    public static MaskedLMModel FromConfig(PretrainedConfig config, int? seed = null) =>
+        CreateHead(ModelRegistry.Get(config.ModelType, config.SourcePath), config, ParameterBuilder.ForInitialization(seed));
+
+    /// <summary>Parameters a base checkpoint lacks and the masked-LM head initialises (with the load report).</summary>
+    internal static bool IsHeadParameter(string name) =>
+        name.StartsWith("vocab_", StringComparison.Ordinal) || name.StartsWith("cls.", StringComparison.Ordinal);
+
+    private static MaskedLMModel CreateHead(ModelArchitecture architecture, PretrainedConfig config, ParameterBuilder builder) =>
+        (architecture.CreateForMaskedLM
+            ?? throw new NotSupportedException($"model_type '{architecture.ModelType}' has no masked-LM model (supported: bert, distilbert)."))(config, builder);
+}

@@ -34,6 +34,9 @@ public sealed class ModelArchitecture
 
     /// <summary>Builds the sequence-classification model (AutoModelForSequenceClassification), if the architecture has one.</summary>
     public Func<PretrainedConfig, ParameterBuilder, SequenceClassificationModel>? CreateForSequenceClassification { get; init; }
+
+    /// <summary>Builds the masked-LM model (AutoModelForMaskedLM), if the architecture has one.</summary>
+    public Func<PretrainedConfig, ParameterBuilder, MaskedLMModel>? CreateForMaskedLM { get; init; }
 }
 
 /// <summary>

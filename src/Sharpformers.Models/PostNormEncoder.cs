@@ -1,4 +1,5 @@
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Utils;
 
 namespace Sharpformers.Models;
@@ -36,9 +37,14 @@ internal interface IEncoderEmbeddings
 internal sealed class PostNormEncoder(IEncoderEmbeddings embeddings, Linear? projection, IReadOnlyList<PostNormEncoderLayer> layers,
     int hidden, int heads, int intermediate, int layersPerHiddenState = 1)
 {
-    /// <summary>The inference pass over validated inputs of (batch, seq) with their position ids (B, T).</summary>
+    /// <summary>
+    /// The inference pass over validated inputs of (batch, seq) with their position ids (B, T), through
+    /// the layers' packed inference form (<see cref="EncoderRunner"/>).
+    /// </summary>
+    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0]: padding may be dropped.</param>
+    /// <param name="precision">The linear layers' precision.</param>
     public EncoderPass Run(ModelInputs inputs, int batch, int seq, ReadOnlySpan<int> positionIds, ActivationArena arena,
-        bool outputAttentions, bool outputHiddenStates)
+        bool outputAttentions, bool outputHiddenStates, bool firstTokensOnly, InferencePrecision precision)
     {
         var embedded = arena.Take(batch * seq * embeddings.Dim);                        // (B, T, E)
         embeddings.Forward(inputs, positionIds, embedded, embedded, Memory<float>.Empty, Memory<float>.Empty);
@@ -50,7 +56,9 @@ internal sealed class PostNormEncoder(IEncoderEmbeddings embeddings, Linear? pro
         }
         var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
         return EncoderRunner.Run(layers, arena, hiddenIn, batch, seq, hidden, heads, intermediate,
-            mask, outputAttentions, outputHiddenStates, layersPerHiddenState);
+            mask, outputAttentions, outputHiddenStates, layersPerHiddenState,
+            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
+            firstTokensOnly: firstTokensOnly, precision: precision);
     }
 
     /// <summary>The training forward, every intermediate kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Tensors.Formats;
 using Sharpformers.Tokenizers;
@@ -38,6 +39,14 @@ public abstract class PreTrainedModel : IDisposable
     /// </summary>
     public ParameterCollection Parameters => prefix.Length == 0 ? allParameters : allParameters.Subset(prefix);
 
+    /// <summary>
+    /// How inference passes multiply by the encoder's linear layers: <see cref="InferencePrecision.Float32"/>
+    /// (default) or opt-in dynamic <see cref="InferencePrecision.Int8"/> quantization (torch's
+    /// quantize_dynamic). Either way the weights are packed once, on the first pass, and repacked when
+    /// they change; training forwards are not affected.
+    /// </summary>
+    public InferencePrecision InferencePrecision { get; set; } = InferencePrecision.Float32;
+
     /// <summary>How the checkpoint's weights matched the model; null for a model built from its config.</summary>
     public WeightLoadReport? LoadReport { get; private set; }
 
@@ -57,27 +66,58 @@ public abstract class PreTrainedModel : IDisposable
     /// each file is replaced atomically and other files are left alone. Python transformers loads the
     /// result unchanged.
     /// </summary>
-    public void SavePretrained(string directory)
+    /// <param name="directory">The model folder to write.</param>
+    /// <param name="dtype">
+    /// The stored precision: F32 (the default), or F16/BF16 for a copy half the size (as
+    /// <c>model.half().save_pretrained(dir)</c>: values rounded to nearest even, config.json's
+    /// torch_dtype "float16"/"bfloat16"). Loading upcasts to float32 again.
+    /// </param>
+    public void SavePretrained(string directory, DType dtype = DType.F32)
     {
+        string torchDtype = TorchDtypeName(dtype);
         var config = Config.Clone();
         config.Architectures = [ClassName];
-        config.TorchDtype = "float32";
+        config.TorchDtype = torchDtype;
         string full = Path.GetFullPath(directory);
         if (!Directory.Exists(full))
         {
-            AtomicDirectory.Create(full, temp => WriteFiles(temp, config));
+            AtomicDirectory.Create(full, temp => WriteFiles(temp, config, dtype));
             return;
         }
         // An existing folder may hold other things (tokenizer files, a Trainer's checkpoint-N folders):
         // each file is replaced atomically instead, weights first so config.json never describes
         // weights that are not there yet.
-        WriteFiles(full, config);
+        WriteFiles(full, config, dtype);
     }
 
-    private void WriteFiles(string folder, PretrainedConfig config)
+    /// <summary>config.json's torch_dtype for a stored precision ("float32", "float16", "bfloat16").</summary>
+    public static string TorchDtypeName(DType dtype) => dtype switch
     {
-        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"), StateDict());
+        DType.F32 => "float32",
+        DType.F16 => "float16",
+        DType.BF16 => "bfloat16",
+        _ => throw new ArgumentException($"A model can be saved as float32, float16 or bfloat16, not {dtype.SafetensorsName()}.", nameof(dtype)),
+    };
+
+    private void WriteFiles(string folder, PretrainedConfig config, DType dtype)
+    {
+        string path = Path.Combine(folder, "model.safetensors");
+        if (dtype == DType.F32)
+        {
+            SafetensorsWriter.Write(path, StateDict());
+        }
+        else
+        {
+            SafetensorsWriter.Write(path, StateDict().Select(p => new KeyValuePair<string, ITensor>(p.Key, ToHalfPrecision(p.Value, dtype))));
+        }
         config.SavePretrained(folder);
+    }
+
+    private static RawTensor ToHalfPrecision(Tensor tensor, DType dtype)
+    {
+        var bytes = new byte[(long)tensor.Length * dtype.SizeOf()];
+        ElementConversion.FromFloat32(tensor.Span, dtype, bytes);
+        return new RawTensor(dtype, tensor.Shape, bytes);
     }
 
     /// <summary>
@@ -205,8 +245,18 @@ public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder bui
     /// <summary>The pooler's dense layer (pooled = tanh(dense(hidden[:, 0]))); null for a model without one.</summary>
     private protected virtual Linear? PoolerDense => null;
 
+    /// <summary>The inference pass at this model's <see cref="PreTrainedModel.InferencePrecision"/>, every position computed.</summary>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates) =>
+        Run(inputs, arena, outputAttentions, outputHiddenStates, firstTokensOnly: false, InferencePrecision);
+
     /// <summary>The inference pass: validates the inputs and runs embeddings and layers in <paramref name="arena"/>.</summary>
-    internal abstract EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates);
+    /// <param name="firstTokensOnly">
+    /// The caller reads only hidden[:, 0] (a classification head): an encoder that can may drop the
+    /// padding (the pass is then padding-free, see <see cref="EncoderPass.IsPaddingFree"/>).
+    /// </param>
+    /// <param name="precision">The linear layers' precision (float32 or int8), for encoders that offer a choice.</param>
+    internal abstract EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision);
 
     /// <summary>The training forward (dropout drawn from <paramref name="random"/> when given), everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
     internal virtual EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random) =>
@@ -250,7 +300,9 @@ public abstract class SequenceClassificationModel(PretrainedConfig config, Param
         var arena = RentArena();
         try
         {
-            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden);
+            // The classification head reads only hidden[:, 0]: the encoder may drop padding; the linear
+            // layers run at this (the outer) model's precision.
+            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
             var logits = Tensor.Uninitialized(pass.Batch, Head.NumLabels);             // (B, L)
             Head.Forward(pass, arena, logits.Span);
             return new SequenceClassifierOutput

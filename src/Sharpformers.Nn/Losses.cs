@@ -1,3 +1,5 @@
+using Sharpformers.Kernels;
+
 namespace Sharpformers.Nn;
 
 /// <summary>
@@ -133,5 +135,70 @@ public static class Losses
             double sigmoid = 1 / (1 + Math.Exp(-(double)logits[i]));
             dLogits[i] = (float)((sigmoid - targets[i]) * factor);
         }
+    }
+
+    /// <summary>
+    /// CrossEntropyLoss for wide rows (a masked-LM's vocabulary logits), with the softmax kept for
+    /// backward: <paramref name="logits"/> (N, K) is overwritten by the probabilities (rows split
+    /// across threads, float32 vectorized exp), and the mean of −log p[label] over the N rows is
+    /// returned (per-row losses summed in double in row order, so the result does not depend on the
+    /// thread count). Every label must be a class: pass only the rows that are predicted.
+    /// </summary>
+    public static float SoftmaxCrossEntropyInPlace(Memory<float> logits, int numClasses, ReadOnlyMemory<int> labels)
+    {
+        int rows = labels.Length;
+        if (logits.Length != (long)rows * numClasses)
+        {
+            throw new ArgumentException($"SoftmaxCrossEntropy: {rows} labels need logits of {rows} × {numClasses}, got {logits.Length} values.", nameof(labels));
+        }
+        if (rows == 0) return 0f;
+        var rowLosses = new double[rows];
+        RowParallel.For(rows, numClasses, (start, count) =>
+        {
+            var labelSpan = labels.Span;
+            for (int n = start; n < start + count; n++)
+            {
+                int label = labelSpan[n];
+                if ((uint)label >= (uint)numClasses)
+                {
+                    throw new ArgumentException($"Label {label} at row {n} is outside [0, {numClasses}).", nameof(labels));
+                }
+                var row = logits.Span.Slice(n * numClasses, numClasses);
+                float max = Reductions.Max(row);
+                float target = row[label];
+                Softmax.Rows(row, numClasses, row);
+                float p = row[label];
+                // −log p is exact while p is a normal float; below that, use log Σexp = −log p(argmax) (p(argmax) ≥ 1/K never underflows).
+                rowLosses[n] = p > 1e-30f ? -Math.Log(p) : (double)max - target - Math.Log(Reductions.Max(row));
+            }
+        });
+        double total = 0;
+        foreach (double loss in rowLosses) total += loss;
+        return (float)(total / rows);
+    }
+
+    /// <summary>
+    /// The gradient of scale · <see cref="SoftmaxCrossEntropyInPlace"/>, in place over the probabilities
+    /// it left: dLogits (N, K) = scale · (p − onehot(label)) / N.
+    /// </summary>
+    public static void SoftmaxCrossEntropyBackwardInPlace(Memory<float> probabilities, int numClasses, ReadOnlyMemory<int> labels, float scale)
+    {
+        int rows = labels.Length;
+        if (probabilities.Length != (long)rows * numClasses)
+        {
+            throw new ArgumentException($"SoftmaxCrossEntropy backward: {rows} labels need {rows} × {numClasses} probabilities, got {probabilities.Length}.", nameof(labels));
+        }
+        if (rows == 0) return;
+        float factor = (float)((double)scale / rows);
+        RowParallel.For(rows, numClasses, (start, count) =>
+        {
+            var labelSpan = labels.Span;
+            for (int n = start; n < start + count; n++)
+            {
+                var row = probabilities.Span.Slice(n * numClasses, numClasses);
+                row[labelSpan[n]] -= 1f;
+                Elementwise.Scale(row, factor, row);
+            }
+        });
     }
 }

@@ -30,7 +30,20 @@ public sealed class Parameter(string name, Tensor value, bool requiresGrad = tru
                 $"Parameter '{Name}' has shape {TensorShape.Format(Value.Shape.ToArray())}, the new value {TensorShape.Format(newValue.Shape.ToArray())}.", nameof(newValue));
         }
         Value = newValue;
+        MarkModified();
     }
+
+    /// <summary>
+    /// Counts changes to the value: <see cref="Assign"/> and <see cref="MarkModified"/> bump it. Inference
+    /// keeps packed copies of weights (see Sharpformers.Nn.Inference) and repacks when it changes.
+    /// </summary>
+    public int Version { get; private set; }
+
+    /// <summary>
+    /// Declares that the values were written in place (outside an optimizer step of a model that has
+    /// gradients), so cached packed copies of this weight are rebuilt before the next inference pass.
+    /// </summary>
+    public void MarkModified() => Version++;
 
     public override string ToString() => $"{Name} {TensorShape.Format(Value.Shape.ToArray())}";
 }

@@ -71,6 +71,14 @@ public sealed record TextClassificationOptions
     /// <summary>Inputs per forward pass (padded to the batch's longest). Default 1, as in transformers.</summary>
     public int BatchSize { get; init; } = 1;
 
+    /// <summary>
+    /// With BatchSize &gt; 1, batch inputs of similar length together: all inputs are tokenized first and
+    /// grouped by token count (results still come back in input order), so batches carry little padding
+    /// (and the model drops what is left). On by default; off batches in input order, as transformers does.
+    /// The scores are the same either way (to float rounding).
+    /// </summary>
+    public bool SortByLength { get; init; } = true;
+
     internal void Validate()
     {
         if (TopK is <= 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "TopK must be at least 1, or null for every label.");

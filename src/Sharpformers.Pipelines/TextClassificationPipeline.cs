@@ -52,12 +52,46 @@ public sealed class TextClassificationPipeline : IDisposable
         options ??= Defaults;
         options.Validate();
         var all = inputs.ToList();
+        if (options.BatchSize > 1 && options.SortByLength && all.Count > 1) return InvokeSortedByLength(all, options);
         var results = new List<ClassificationResult>(all.Count);
         foreach (var batch in Batches(all, options.BatchSize))
         {
             var encoding = Preprocess(batch, options);
             var logits = Forward(encoding);
             results.AddRange(Postprocess(batch, logits, options));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Length-sorted batching: texts and pairs are each tokenized in one call (on the kernel threads),
+    /// ordered by token count, cut into batches of BatchSize padded to their longest, and the results put
+    /// back in input order.
+    /// </summary>
+    private IReadOnlyList<ClassificationResult> InvokeSortedByLength(List<TextInput> all, TextClassificationOptions options)
+    {
+        var results = new ClassificationResult[all.Count];
+        for (int i = 0; i < all.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(all[i], nameof(all));
+            if (all[i].Text is null) throw new ArgumentException("An input's Text is null.", nameof(all));
+        }
+        foreach (bool pairs in new[] { false, true })
+        {
+            var indices = Enumerable.Range(0, all.Count).Where(i => (all[i].TextPair is not null) == pairs).ToArray();
+            if (indices.Length == 0) continue;
+            var encoded = Tokenizer.Call(indices.Select(i => all[i].Text).ToList(), pairs ? indices.Select(i => all[i].TextPair!).ToList() : null,
+                padding: false, truncation: options.Truncation, maxLength: options.MaxLength, maxDegreeOfParallelism: KernelParallel.MaxThreads);
+            var encodings = encoded.Encodings;
+            var order = Enumerable.Range(0, indices.Length).OrderBy(j => encodings[j].Length).ToArray(); // stable
+            for (int start = 0; start < order.Length; start += options.BatchSize)
+            {
+                var chunk = order.AsSpan(start, Math.Min(options.BatchSize, order.Length - start)).ToArray();
+                var batch = Tokenizer.Pad(chunk.Select(j => encodings[j]).ToList(), PaddingStrategy.Longest);
+                var batchInputs = chunk.Select(j => all[indices[j]]).ToList();
+                var scored = Postprocess(batchInputs, Forward(batch), options);
+                for (int b = 0; b < chunk.Length; b++) results[indices[chunk[b]]] = scored[b];
+            }
         }
         return results;
     }

@@ -3,6 +3,7 @@ using Sharpformers.Models.Bert;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Models.DistilBert;
 using Sharpformers.TestSupport;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Models.Tests;
 

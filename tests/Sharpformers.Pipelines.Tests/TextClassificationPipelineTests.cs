@@ -99,6 +99,29 @@ public sealed class TextClassificationPipelineTests
         AssertScore(golden.GetProperty("pair_default"), batched[3][0], "pair inside a batch");
     }
 
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LengthSortedBatchesReturnResultsInInputOrder(string name)
+    {
+        using var classifier = Pipeline("text-classification", model: Fixtures.Model(name));
+        var inputs = new List<TextInput>();
+        for (int i = 0; i < 23; i++)
+        {
+            string text = string.Join(" ", Enumerable.Repeat("what a wonderful film", 1 + (i * 7) % 5)) + $" ({i})";
+            inputs.Add(i % 6 == 5 ? new TextInput(text, "and a second sentence") : new TextInput(text));
+        }
+        var sorted = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4, Truncation = true });
+        var fileOrder = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, BatchSize = 4, Truncation = true, SortByLength = false });
+        var single = classifier.Invoke(inputs, new TextClassificationOptions { TopK = null, Truncation = true });
+        Assert.Equal(inputs.Count, sorted.Count);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            Assert.Same(inputs[i], sorted[i].Input);
+            Approx.Equal(single[i].Logits.ToArray(), sorted[i].Logits.ToArray(), 1e-5, what: $"sorted logits {i}");
+            Approx.Equal(single[i].Logits.ToArray(), fileOrder[i].Logits.ToArray(), 1e-5, what: $"file-order logits {i}");
+        }
+    }
+
     [Fact]
     public void FunctionToApplyFollowsTransformersRules()
     {

@@ -26,7 +26,9 @@ public sealed class BenchCommand : ICliCommand
     ];
 
     /// <summary>Every workload, in the order help lists them.</summary>
-    public static IReadOnlyList<IBenchWorkload> Workloads { get; } = [new SgemmBenchWorkload()];
+    public static IReadOnlyList<IBenchWorkload> Workloads { get; } =
+        [new SgemmBenchWorkload(), Bench.InferenceBenchWorkload.Throughput, Bench.InferenceBenchWorkload.Latency, new Bench.TrainStepBenchWorkload(),
+            new Bench.ColdStartBenchWorkload(), new Bench.TokenizerBenchWorkload(), new Bench.RealDataBenchWorkload(), new Bench.AccuracyBenchWorkload()];
 
     public string Name => "bench";
 
@@ -37,7 +39,7 @@ public sealed class BenchCommand : ICliCommand
         $"WORKLOAD [--threads 1,2] [--repeats N] [--warmup N] [--output FILE] [workload options]  (WORKLOAD: {string.Join(" | ", Workloads.Select(w => w.Name))})";
 
     public IReadOnlyList<CliOption> Options { get; } =
-        [.. CommonOptions, .. Workloads.SelectMany(w => w.Options)];
+        [.. CommonOptions, .. Workloads.SelectMany(w => w.Options).DistinctBy(o => o.Name)];
 
     public int Run(ParsedArguments args, CliContext context)
     {
@@ -117,7 +119,7 @@ public sealed class BenchRecord
 
     /// <summary>Adds median_s, min_s and max_s.</summary>
     public BenchRecord AddTiming(BenchTiming timing) =>
-        Add("median_s", timing.Median).Add("min_s", timing.Min).Add("max_s", timing.Max);
+        Add("median_s", timing.Median).Add("min_s", timing.Min).Add("max_s", timing.Max).Add("cpu_median_s", timing.CpuMedian);
 
     public string ToJson()
     {
@@ -143,24 +145,46 @@ public sealed class BenchRecord
     }
 }
 
-/// <summary>Seconds per run over the timed repeats.</summary>
-public readonly record struct BenchTiming(double Median, double Min, double Max, int Repeats)
+/// <summary>
+/// Seconds per run over the timed repeats, wall clock, and the process's CPU seconds per run (user +
+/// system, all threads): on a shared machine a one-thread run's CPU time is what it would take alone,
+/// so it tells a slow run from a descheduled one.
+/// </summary>
+public readonly record struct BenchTiming(double Median, double Min, double Max, int Repeats, double CpuMedian)
 {
     /// <summary>Runs <paramref name="run"/> warmup times untimed, then repeats times, each timed alone.</summary>
     public static BenchTiming Measure(Action run, int warmup, int repeats)
     {
         for (int i = 0; i < warmup; i++) run();
         var seconds = new double[repeats];
+        var cpu = new double[repeats];
+        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < repeats; i++)
         {
+            process.Refresh();
+            var cpuStart = process.TotalProcessorTime;
             long start = Stopwatch.GetTimestamp();
             run();
             seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            process.Refresh();
+            cpu[i] = (process.TotalProcessorTime - cpuStart).TotalSeconds;
         }
-        Array.Sort(seconds);
-        double median = repeats % 2 == 1 ? seconds[repeats / 2] : (seconds[repeats / 2 - 1] + seconds[repeats / 2]) / 2;
-        return new BenchTiming(median, seconds[0], seconds[^1], repeats);
+        return FromSamples(seconds, cpu);
     }
+
+    /// <summary>Median/min/max of wall-clock samples (and the median of the matching CPU samples).</summary>
+    public static BenchTiming FromSamples(double[] seconds, double[] cpuSeconds)
+    {
+        int repeats = seconds.Length;
+        var sorted = (double[])seconds.Clone();
+        Array.Sort(sorted);
+        var cpuSorted = (double[])cpuSeconds.Clone();
+        Array.Sort(cpuSorted);
+        return new BenchTiming(MedianOf(sorted), sorted[0], sorted[^1], repeats, cpuSorted.Length == 0 ? 0 : MedianOf(cpuSorted));
+    }
+
+    private static double MedianOf(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 /// <summary>Parsing shared by the workloads.</summary>
@@ -198,6 +222,7 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
         new("sizes", "LIST", "sgemm: comma-separated N (cube) or MxNxK (default: 512,1024,2048)"),
         new("trans", "XY", "sgemm: transposes of A and B, N or T each (default: NN; weights are NT)"),
         new("packed", null, "sgemm: pre-pack B once outside the timing (the weight path)"),
+        new("int8", null, "sgemm: the dynamic int8 product instead (B quantized once as a weight, A per call; implies NT and packed)"),
     ];
 
     public IEnumerable<BenchRecord> Run(ParsedArguments args, BenchSettings settings)
@@ -210,7 +235,9 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
         }
         var transA = trans[0] == 'T' ? Transpose.Yes : Transpose.No;
         var transB = trans[1] == 'T' ? Transpose.Yes : Transpose.No;
-        bool packed = args.Flag("packed");
+        bool int8 = args.Flag("int8");
+        bool packed = args.Flag("packed") || int8;
+        if (int8) (trans, transA, transB) = ("NT", Transpose.No, Transpose.Yes);
         var rng = new Random(1234);
         foreach (var (m, n, k) in sizes)
         {
@@ -219,13 +246,15 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
             var a = RandomMatrix(rng, (long)m * k);
             var b = RandomMatrix(rng, (long)k * n);
             var c = new float[checked(m * n)];
-            var packedB = packed ? Gemm.PackB(transB, k, n, b, ldb) : null;
+            var packedB = packed && !int8 ? Gemm.PackB(transB, k, n, b, ldb) : null;
+            var quantizedB = int8 ? QuantizedMatrix.QuantizeWeights(b, n, k) : null;
             foreach (int threads in settings.Threads)
             {
                 KernelParallel.MaxThreads = threads;
                 var timing = BenchTiming.Measure(() =>
                 {
-                    if (packedB is not null) Gemm.Sgemm(transA, m, n, k, 1f, a, lda, packedB, 0f, c, n);
+                    if (quantizedB is not null) QuantizedGemm.Gemm(m, n, k, a, lda, quantizedB, [], 0f, c, n);
+                    else if (packedB is not null) Gemm.Sgemm(transA, m, n, k, 1f, a, lda, packedB, 0f, c, n);
                     else Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
                 }, settings.Warmup, settings.Repeats);
                 yield return new BenchRecord()
@@ -236,6 +265,7 @@ public sealed class SgemmBenchWorkload : IBenchWorkload
                     .Add("gflops", 2.0 * m * n * k / timing.Median / 1e9)
                     .Add("trans", trans)
                     .Add("packed", packed)
+                    .Add("precision", int8 ? "int8" : "fp32")
                     .Add("isa", Gemm.Isa.ToString())
                     .Add("repeats", timing.Repeats);
             }

@@ -2,11 +2,12 @@ using System.Globalization;
 using Sharpformers.Cli.Infrastructure;
 using Sharpformers.Kernels;
 using Sharpformers.Models;
+using Sharpformers.Tensors;
 using Sharpformers.Tokenizers;
 using Sharpformers.Training;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
-using PythonJson = Sharpformers.Training.PythonJson;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Cli.Commands;
 
@@ -56,9 +57,11 @@ public sealed class TrainCommand : ICliCommand
 
     public string Name => "train";
 
-    public string Summary => "Fine-tune a sequence-classification model (HF Trainer / run_glue).";
+    public string Summary => "Fine-tune a sequence-classification model (run_glue) or pretrain with masked-LM (run_mlm).";
 
-    public string Usage => "--model DIR --train FILE|DIR [--validation FILE|DIR] --output-dir DIR [TRAINING ARGUMENTS]";
+    public string Usage =>
+        "(--model DIR | --config-name FILE --tokenizer-name DIR) --train FILE|DIR [--train ...] [--validation FILE|DIR | --validation-split-percentage P] " +
+        "--output-dir DIR [--task text-classification|masked-lm] [TRAINING ARGUMENTS]";
 
     public IReadOnlyList<CliOption> Options { get; } = BuildOptions();
 
@@ -66,9 +69,17 @@ public sealed class TrainCommand : ICliCommand
     {
         var options = new List<CliOption>
         {
-            new("model", "DIR", "model folder to fine-tune (config.json, weights, tokenizer files)"),
-            new("train", "FILE|DIR", "training data: a .tsv/.csv/.jsonl file, a folder of split files, an aclImdb folder or aclImdb_v1.tar.gz"),
+            new("task", "NAME", "text-classification (default; run_glue) or masked-lm (run_mlm)"),
+            new("model", "DIR", "model folder to fine-tune or continue pretraining (config.json, weights, tokenizer files)"),
+            new("config-name", "FILE|DIR", "train from scratch: a config.json (or its folder) for a seeded random initialisation (HF from_config)"),
+            new("tokenizer-name", "DIR", "tokenizer files to use (required with --config-name; default: --model's)"),
+            new("train", "FILE|DIR", "training data: a .tsv/.csv/.jsonl file, a folder of split files, an aclImdb folder or aclImdb_v1.tar.gz; repeat to concatenate sources", Repeatable: true),
             new("validation", "FILE|DIR", "evaluation data (same kinds); evaluated at the end and by --eval-strategy"),
+            new("validation-split-percentage", "P", "hold out a seeded P% of the training data for evaluation (instead of --validation)"),
+            new("save-dtype", "DTYPE", "precision of the final saved model: float32 (default), float16 or bfloat16"),
+            new("block-size", "N", "masked-lm: pack the tokenized texts into blocks of N tokens (default: the model's maximum, at most 1024)"),
+            new("line-by-line", null, "masked-lm: one example per text, truncated to --max-length, instead of packed blocks"),
+            new("mlm-probability", "P", "masked-lm: fraction of tokens to mask (default 0.15)"),
             new("output-dir", "DIR", "where checkpoints, the final model, trainer_state.json and all_results.json go"),
             new("split", "NAME", "split of --train for sources with splits (default train)"),
             new("validation-split", "NAME", "split of --validation (default validation/dev, or test for aclImdb)"),
@@ -107,11 +118,28 @@ public sealed class TrainCommand : ICliCommand
     public int Run(ParsedArguments args, CliContext context)
     {
         if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        string modelPath = args.Require("model");
-        string trainPath = args.Require("train");
+        string task = args.GetChoice("task", TextClassificationTask, MaskedLMTraining.Task) ?? TextClassificationTask;
+        var source = ModelSource.From(args);
+        var trainPaths = args.GetAll("train");
+        if (trainPaths.Count == 0) throw new CliUsageException("missing required option '--train'");
         string outputDir = args.Require("output-dir");
         if (args.GetInt("threads", min: 1) is int threads) KernelParallel.MaxThreads = threads;
         var trainingArgs = ParseTrainingArguments(args, outputDir);
+        var saveDtype = SaveDtype(args);
+        int? validationPercent = ValidationPercent(args);
+        if (task == MaskedLMTraining.Task)
+        {
+            foreach (string classificationOnly in new[] { "labels", "num-labels", "label-column", "text-pair-column", "early-stopping-patience" })
+            {
+                if (args.Has(classificationOnly)) throw new CliUsageException($"--{classificationOnly} is for --task {TextClassificationTask}");
+            }
+            trainingArgs = ResolveOutputDir(trainingArgs, context);
+            return MaskedLMTraining.Run(args, context, source, trainPaths, trainingArgs, validationPercent, saveDtype);
+        }
+        foreach (string mlmOnly in new[] { "block-size", "line-by-line", "mlm-probability" })
+        {
+            if (args.Has(mlmOnly)) throw new CliUsageException($"--{mlmOnly} is for --task {MaskedLMTraining.Task}");
+        }
         var labelNames = ParseLabels(args.Get("labels"));
         int? numLabels = args.GetInt("num-labels", min: 1);
         if (labelNames is not null && numLabels is int n && n != labelNames.Count)
@@ -125,30 +153,36 @@ public sealed class TrainCommand : ICliCommand
 
         // Data first: a bad file should fail before a model is loaded.
         string? textColumn = args.Get("text-column"), pairColumn = args.Get("text-pair-column"), labelColumn = args.Get("label-column");
-        var train = DataSource.Load(trainPath, args.Get("split") ?? "train", textColumn, pairColumn, labelColumn, labelNames);
+        var train = LoadTrainingData(trainPaths, args.Get("split") ?? "train", textColumn, pairColumn, labelColumn, labelNames);
         if (!train.ColumnNames.Contains(DataSource.LabelColumn))
         {
-            throw new InvalidDataException($"{trainPath}: the training data has no label column (columns [{string.Join(", ", train.ColumnNames)}]); name it with --label-column.");
+            throw new InvalidDataException($"{string.Join(", ", trainPaths)}: the training data has no label column (columns [{string.Join(", ", train.ColumnNames)}]); name it with --label-column.");
         }
+        var labels = TrainingLabels.Decide(train, labelNames, numLabels);
         Dataset? validation = null;
         if (args.Get("validation") is string validationPath)
         {
             string split = args.Get("validation-split") ?? DefaultValidationSplit(validationPath);
             validation = DataSource.Load(validationPath, split, textColumn, pairColumn, labelColumn, labelNames);
         }
+        else if (validationPercent is int percent)
+        {
+            (train, validation) = HoldOut(train, percent, trainingArgs.Seed);
+        }
 
-        var labels = TrainingLabels.Decide(train, labelNames, numLabels);
-        var tokenizer = AutoTokenizer.FromPretrained(modelPath);
-        var config = Models.Configuration.AutoConfig.FromPretrained(modelPath, overrides);
+        var tokenizer = AutoTokenizer.FromPretrained(source.TokenizerPath);
+        var config = Models.Configuration.AutoConfig.FromPretrained(source.ConfigPath, overrides);
         var options = labels.ModelOptions(config, overrides, trainingArgs.Seed, message => context.Error.WriteLine($"warning: {message}"));
-        using var model = AutoModelForSequenceClassification.FromPretrained(modelPath, options);
+        using var model = source.ModelPath is string modelPath
+            ? AutoModelForSequenceClassification.FromPretrained(modelPath, options)
+            : AutoModelForSequenceClassification.FromConfig(Models.Configuration.AutoConfig.FromPretrained(source.ConfigPath, options), trainingArgs.Seed);
         if (!model.SupportsTraining)
         {
             throw new NotSupportedException($"{model.ClassName} cannot be fine-tuned yet: backward passes exist for BERT and DistilBERT.");
         }
         int maxLength = EffectiveMaxLength(args.GetInt("max-length", min: 1), tokenizer, model);
         var tokenizedTrain = Tokenize(train, tokenizer, maxLength);
-        var tokenizedValidation = validation is null ? null : Tokenize(validation, tokenizer, maxLength);
+        var tokenizedValidation = validation is null ? null : SortedByLength(Tokenize(validation, tokenizer, maxLength));
 
         var callbacks = new List<TrainerCallback>();
         if (patience is int p) callbacks.Add(new EarlyStoppingCallback(p, threshold));
@@ -159,11 +193,12 @@ public sealed class TrainCommand : ICliCommand
         };
         RouteProgressTo(trainer, context);
 
-        context.Error.WriteLine($"Training {model.ClassName} ({model.TrainableParameters.Sum(x => (long)x.Value.Length):N0} parameters) on {train.NumRows:N0} examples" +
+        context.Error.WriteLine($"Training {model.ClassName} ({model.TrainableParameters.Sum(x => (long)x.Value.Length):N0} parameters{(source.ModelPath is null ? ", from scratch" : "")}) on {train.NumRows:N0} examples" +
             (validation is null ? "" : $", evaluating on {validation.NumRows:N0}") + $"; {model.NumLabels} labels: {string.Join(", ", model.Config.Id2Label.OrderBy(l => l.Key).Select(l => l.Value))}; inputs truncated to {maxLength} tokens.");
         var result = trainer.Train();
 
         trainer.SaveModel();
+        if (saveDtype != DType.F32) model.SavePretrained(trainingArgs.OutputDir, saveDtype);
         // run_glue: train metrics (+ epoch, as HF's log() adds it, and train_samples), then the final evaluation.
         var trainMetrics = result.Metrics.ToDictionary(p => p.Key, p => (object)p.Value);
         trainMetrics["epoch"] = PythonJson.Round(trainer.State.Epoch ?? 0, 2);
@@ -184,7 +219,47 @@ public sealed class TrainCommand : ICliCommand
         return CliApp.Success;
     }
 
-    private static TrainingArguments ParseTrainingArguments(ParsedArguments args, string outputDir)
+    internal const string TextClassificationTask = "text-classification";
+
+    /// <summary>Every --train source loaded (one split each) and concatenated in order (HF's concatenate_datasets).</summary>
+    internal static Dataset LoadTrainingData(IReadOnlyList<string> paths, string split, string? textColumn, string? pairColumn, string? labelColumn,
+        IReadOnlyList<string>? labelNames)
+    {
+        var parts = paths.Select(path => DataSource.Load(path, split, textColumn, pairColumn, labelColumn, labelNames)).ToList();
+        try
+        {
+            return Dataset.ConcatenateDatasets(parts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException(
+                $"The --train sources {string.Join(", ", paths)} cannot be concatenated: {e.Message} (for labels, --labels NEG,POS gives every source the same names)", e);
+        }
+    }
+
+    /// <summary>--validation-split-percentage P: a seeded P% of the training rows (drawn before tokenizing) becomes the validation set.</summary>
+    internal static (Dataset Train, Dataset Validation) HoldOut(Dataset train, int percent, int seed)
+    {
+        var split = train.TrainTestSplit(testSize: percent / 100.0, seed: seed);
+        return (split["train"], split["test"]);
+    }
+
+    private static int? ValidationPercent(ParsedArguments args)
+    {
+        int? percent = args.GetInt("validation-split-percentage", min: 1);
+        if (percent is > 99) throw new CliUsageException($"--validation-split-percentage must be between 1 and 99, got {percent}");
+        if (percent is not null && args.Has("validation")) throw new CliUsageException("give either --validation or --validation-split-percentage, not both");
+        return percent;
+    }
+
+    internal static DType SaveDtype(ParsedArguments args) => args.GetChoice("save-dtype", "float32", "float16", "bfloat16") switch
+    {
+        "float16" => DType.F16,
+        "bfloat16" => DType.BF16,
+        _ => DType.F32,
+    };
+
+    internal static TrainingArguments ParseTrainingArguments(ParsedArguments args, string outputDir)
     {
         var result = new TrainingArguments { OutputDir = outputDir };
         foreach (string name in TrainingArguments.Names)
@@ -224,7 +299,7 @@ public sealed class TrainCommand : ICliCommand
     /// run_glue's rule: an output dir that holds files but no checkpoint is refused unless
     /// --overwrite-output-dir; one with checkpoints resumes from the latest (unless told otherwise).
     /// </summary>
-    private static TrainingArguments ResolveOutputDir(TrainingArguments args, CliContext context)
+    internal static TrainingArguments ResolveOutputDir(TrainingArguments args, CliContext context)
     {
         if (!Directory.Exists(args.OutputDir) || args.OverwriteOutputDir) return args;
         string? last = Checkpoints.GetLastCheckpoint(args.OutputDir);
@@ -274,14 +349,19 @@ public sealed class TrainCommand : ICliCommand
     }
 
     /// <summary>--max-length, else the tokenizer's model_max_length, never beyond the model's position table.</summary>
-    internal static int EffectiveMaxLength(int? requested, PreTrainedTokenizer tokenizer, SequenceClassificationModel model)
+    internal static int EffectiveMaxLength(int? requested, PreTrainedTokenizer tokenizer, SequenceClassificationModel model) =>
+        EffectiveMaxLength(requested, tokenizer, MaxPositions(model.Config));
+
+    /// <summary>The longest input a model's position table allows (int.MaxValue when nothing bounds it).</summary>
+    internal static int MaxPositions(Models.Configuration.PretrainedConfig config) => config switch
     {
-        int positions = model.Config switch
-        {
-            Models.Bert.BertConfig b => b.MaxPositionEmbeddings,
-            Models.DistilBert.DistilBertConfig d => d.MaxPositionEmbeddings,
-            _ => int.MaxValue,
-        };
+        Models.Bert.BertConfig b => b.MaxPositionEmbeddings,
+        Models.DistilBert.DistilBertConfig d => d.MaxPositionEmbeddings,
+        _ => int.MaxValue,
+    };
+
+    internal static int EffectiveMaxLength(int? requested, PreTrainedTokenizer tokenizer, int positions)
+    {
         long tokenizerMax = tokenizer.ModelMaxLength;
         int limit = (int)Math.Min(positions, Math.Min(tokenizerMax, int.MaxValue));
         if (requested is int r)
@@ -300,6 +380,17 @@ public sealed class TrainCommand : ICliCommand
                 pairs ? batch.Column<string>(DataSource.TextPairColumn) : null,
                 truncation: Truncation.LongestFirst, maxLength: maxLength),
             batched: true, removeColumns: textColumns);
+    }
+
+    /// <summary>
+    /// The rows longest first, so evaluation batches pad little (a mix of SST-2 sentences and IMDb
+    /// reviews in dataset order pads nearly every batch to 512). The metrics do not depend on the
+    /// order: accuracy and F1 count examples, and eval_loss sums each batch's mean times its size.
+    /// </summary>
+    internal static Dataset SortedByLength(Dataset tokenized)
+    {
+        var lengths = LengthGroupedSampler.LengthsOf(tokenized);
+        return tokenized.Select(Enumerable.Range(0, lengths.Length).OrderByDescending(i => lengths[i]));
     }
 
     /// <summary>The Trainer's progress bar writes to the command's error stream: a live bar on a terminal, log lines otherwise.</summary>
@@ -386,5 +477,30 @@ internal sealed record TrainingLabels(int Count, IReadOnlyList<string>? Names, b
             Seed = seed,
             Log = log,
         };
+    }
+}
+
+/// <summary>
+/// Where the model comes from: a trained folder (--model, whose tokenizer is used unless
+/// --tokenizer-name says otherwise), or a config for a seeded random initialisation (--config-name,
+/// with --tokenizer-name), as run_mlm's model_name_or_path / config_name / tokenizer_name.
+/// </summary>
+internal sealed record ModelSource(string? ModelPath, string ConfigPath, string TokenizerPath)
+{
+    public static ModelSource From(ParsedArguments args)
+    {
+        string? model = args.Get("model");
+        string? configName = args.Get("config-name");
+        if (model is null && configName is null)
+        {
+            throw new CliUsageException("missing required option '--model' (or --config-name with --tokenizer-name to train from scratch)");
+        }
+        if (model is not null && configName is not null)
+        {
+            throw new CliUsageException("give either --model (continue from a trained folder) or --config-name (start from a random initialisation), not both");
+        }
+        string tokenizer = args.Get("tokenizer-name") ?? model
+            ?? throw new CliUsageException("--config-name needs --tokenizer-name DIR: the tokenizer files to train with");
+        return new ModelSource(model, model ?? configName!, tokenizer);
     }
 }

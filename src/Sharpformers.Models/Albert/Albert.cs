@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 
 namespace Sharpformers.Models.Albert;
 
@@ -167,10 +168,12 @@ public sealed class AlbertModel : EncoderModel
 
     public static AlbertModel FromConfig(AlbertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Utils;
 
@@ -169,10 +170,12 @@ public sealed class BertModel : EncoderModel
 
     public static BertModel FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
     internal override PostNormTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
@@ -233,6 +236,7 @@ public static class BertArchitecture
         CreateBaseModel = (config, builder) => new BertModel(As(config), builder),
         CreateBaseModelWithoutPooler = (config, builder) => new BertModel(As(config), builder, addPoolingLayer: false),
         CreateForSequenceClassification = (config, builder) => new BertForSequenceClassification(As(config), builder),
+        CreateForMaskedLM = (config, builder) => new BertForMaskedLM(As(config), builder),
     };
 
     private static BertConfig As(PretrainedConfig config) =>

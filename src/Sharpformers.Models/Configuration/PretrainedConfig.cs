@@ -181,7 +181,7 @@ public abstract class PretrainedConfig
     }
 
     /// <summary>config.json's text, as transformers writes it (sorted keys, indent 2, trailing newline).</summary>
-    public string ToJsonString() => PythonJson.Serialize(ToJsonObject()) + "\n";
+    public string ToJsonString() => PythonJson.Serialize(ToJsonObject(), indent: 2, sortKeys: true) + "\n";
 
     /// <summary>Writes config.json into <paramref name="directory"/> (atomically).</summary>
     public void SavePretrained(string directory)

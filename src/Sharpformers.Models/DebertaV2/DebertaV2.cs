@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.DebertaV2;
@@ -882,8 +883,11 @@ public sealed class DebertaV2Model : EncoderModel
 
     public static DebertaV2Model FromConfig(DebertaV2Config config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
+        // DeBERTa's disentangled attention has no packed inference form yet: every position is computed
+        // in float32 whatever firstTokensOnly and precision say (both are permissions, not requirements).
         // Without absolute positions nothing bounds the length: relative distances are clamped to the span.
         int maxLength = config.PositionBiasedInput ? config.MaxPositionEmbeddings : int.MaxValue;
         var (batch, seq) = inputs.Validate(config.VocabSize, maxLength, config.TypeVocabSize > 0 ? config.TypeVocabSize : int.MaxValue,

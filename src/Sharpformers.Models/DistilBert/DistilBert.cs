@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 using Sharpformers.Utils;
 
@@ -220,10 +221,12 @@ public sealed class DistilBertModel : EncoderModel
 
     public static DistilBertModel FromConfig(DistilBertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = Validate(inputs);
-        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
     internal override PostNormTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
@@ -307,6 +310,7 @@ public static class DistilBertArchitecture
         CreateConfig = () => new DistilBertConfig(),
         CreateBaseModel = (config, builder) => new DistilBertModel(As(config), builder),
         CreateForSequenceClassification = (config, builder) => new DistilBertForSequenceClassification(As(config), builder),
+        CreateForMaskedLM = (config, builder) => new DistilBertForMaskedLM(As(config), builder),
     };
 
     private static DistilBertConfig As(PretrainedConfig config) =>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 
 namespace Sharpformers.Models.Roberta;
 
@@ -151,10 +152,12 @@ public class RobertaModel : EncoderModel
         return positions;
     }
 
-    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = Validate(inputs);
-        return encoder.Run(inputs, batch, seq, PositionIds(inputs, seq), arena, outputAttentions, outputHiddenStates);
+        return encoder.Run(inputs, batch, seq, PositionIds(inputs, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
     private (int Batch, int Seq) Validate(ModelInputs inputs)

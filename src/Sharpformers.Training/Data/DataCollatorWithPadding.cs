@@ -1,6 +1,19 @@
 using Sharpformers.Tokenizers;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Training.Data;
+
+/// <summary>
+/// Turns dataset rows into one padded batch (HF's data_collator). A randomized collator
+/// (<see cref="DataCollatorForLanguageModeling"/>) draws from the generator it is given, which the
+/// Trainer owns and checkpoints, so a resumed run masks exactly as the uninterrupted one.
+/// </summary>
+public interface IDataCollator
+{
+    /// <summary>Collates the rows <paramref name="rows"/> of a tokenized dataset.</summary>
+    /// <param name="random">The generator of a randomized collator; deterministic collators ignore it.</param>
+    CollatedBatch Collate(Dataset dataset, ReadOnlySpan<int> rows, SeededRandom? random);
+}
 
 /// <summary>One tokenized example, the collator's input (HF: one feature dict of a tokenized dataset).</summary>
 public sealed record TokenizedExample
@@ -43,7 +56,10 @@ public sealed class CollatedBatch
     /// <summary>(B, T) padded with 1, when the inputs had it.</summary>
     public int[]? SpecialTokensMask { get; init; }
 
-    /// <summary>(B) class ids (HF renames "label" to "labels"), when the inputs were labelled with ids.</summary>
+    /// <summary>
+    /// (B) class ids (HF renames "label" to "labels"), when the inputs were labelled with ids; for
+    /// masked-LM batches (B, T) token ids to predict, -100 where nothing is predicted.
+    /// </summary>
     public int[]? Labels { get; init; }
 
     /// <summary>(B) regression targets, when the inputs were labelled with floats.</summary>
@@ -60,7 +76,7 @@ public sealed class CollatedBatch
 /// special_tokens_mask; creates the attention mask when the examples have none; and passes
 /// "label"/"labels"/"label_ids" through as <c>labels</c> (ints, or floats for regression).
 /// </summary>
-public sealed class DataCollatorWithPadding
+public sealed class DataCollatorWithPadding : IDataCollator
 {
     private static readonly string[] LabelColumns = ["label", "labels", "label_ids"];
 
@@ -177,6 +193,8 @@ public sealed class DataCollatorWithPadding
     /// (text, idx, …) are ignored, as HF's Trainer drops columns the model does not take.
     /// </summary>
     public CollatedBatch Collate(Dataset dataset, ReadOnlySpan<int> rows) => Collate(Examples(dataset, rows));
+
+    CollatedBatch IDataCollator.Collate(Dataset dataset, ReadOnlySpan<int> rows, SeededRandom? random) => Collate(dataset, rows);
 
     /// <summary>The tokenized examples at <paramref name="rows"/> of a dataset.</summary>
     public static IReadOnlyList<TokenizedExample> Examples(Dataset dataset, ReadOnlySpan<int> rows)

@@ -165,6 +165,46 @@ public sealed class Dataset : IReadOnlyList<DatasetRow>
         return new Dataset(names, columns.Select(c => c.Gather(rows)).ToArray(), featureTypes, rows.Length);
     }
 
+    /// <summary>
+    /// HF's <c>concatenate_datasets</c>: the rows of every dataset, one after the other. All must have
+    /// the same columns with the same features (e.g. the same ClassLabel names); the first one's
+    /// column order is kept.
+    /// </summary>
+    public static Dataset ConcatenateDatasets(IReadOnlyList<Dataset> datasets)
+    {
+        ArgumentNullException.ThrowIfNull(datasets);
+        if (datasets.Count == 0) throw new ArgumentException("ConcatenateDatasets needs at least one dataset.", nameof(datasets));
+        var first = datasets[0];
+        if (datasets.Count == 1) return first;
+        for (int d = 1; d < datasets.Count; d++)
+        {
+            var other = datasets[d];
+            if (other.NumColumns != first.NumColumns || !first.names.All(other.HasColumn))
+            {
+                throw new ArgumentException(
+                    $"ConcatenateDatasets: dataset {d} has the columns [{string.Join(", ", other.names)}], dataset 0 [{string.Join(", ", first.names)}]; they must be the same.",
+                    nameof(datasets));
+            }
+            for (int c = 0; c < first.names.Length; c++)
+            {
+                int position = other.PositionOf(first.names[c]);
+                if (other.featureTypes[position] != first.featureTypes[c] || other.columns[position].ElementType != first.columns[c].ElementType)
+                {
+                    throw new ArgumentException(
+                        $"ConcatenateDatasets: column '{first.names[c]}' is {other.featureTypes[position]} in dataset {d} but {first.featureTypes[c]} in dataset 0; " +
+                        "the features must match (give both sources the same label names).", nameof(datasets));
+                }
+            }
+        }
+        var merged = new DatasetColumn[first.names.Length];
+        for (int c = 0; c < merged.Length; c++)
+        {
+            string name = first.names[c];
+            merged[c] = first.columns[c].Concat(datasets.Skip(1).Select(d => d.columns[d.PositionOf(name)]).ToList());
+        }
+        return new Dataset(first.names, merged, first.featureTypes, datasets.Sum(d => d.NumRows));
+    }
+
     /// <summary>The rows in a random order drawn from <paramref name="seed"/> (deterministic for a seed).</summary>
     public Dataset Shuffle(int seed) => Shuffle(new SeededRandom(unchecked((ulong)seed)));
 

@@ -131,7 +131,7 @@ public sealed class LengthGroupedSampler : ISampler
 /// </summary>
 public sealed class DataLoader
 {
-    public DataLoader(Dataset dataset, int batchSize, ISampler sampler, DataCollatorWithPadding collator, bool dropLast = false)
+    public DataLoader(Dataset dataset, int batchSize, ISampler sampler, IDataCollator collator, bool dropLast = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(sampler);
@@ -154,7 +154,7 @@ public sealed class DataLoader
 
     public ISampler Sampler { get; }
 
-    public DataCollatorWithPadding Collator { get; }
+    public IDataCollator Collator { get; }
 
     public bool DropLast { get; }
 
@@ -172,12 +172,16 @@ public sealed class DataLoader
         }
     }
 
-    /// <summary>The padded batches of epoch <paramref name="epoch"/>, after skipping <paramref name="skipBatches"/>.</summary>
-    public IEnumerable<CollatedBatch> Batches(int epoch, int skipBatches = 0)
+    /// <summary>
+    /// The padded batches of epoch <paramref name="epoch"/>, after skipping <paramref name="skipBatches"/>
+    /// (skipped batches are not collated, so they draw nothing from <paramref name="random"/>).
+    /// </summary>
+    /// <param name="random">Given to a randomized collator (masked-LM masking), batch by batch.</param>
+    public IEnumerable<CollatedBatch> Batches(int epoch, int skipBatches = 0, SeededRandom? random = null)
     {
         foreach (var rows in BatchIndices(epoch, skipBatches))
         {
-            yield return Collator.Collate(Dataset, rows);
+            yield return Collator.Collate(Dataset, rows, random);
         }
     }
 }

@@ -62,7 +62,8 @@ public sealed class TrainableSequenceClassificationModel : ITrainableModel
 
     public void LoadWeights(string directory) => Model.LoadWeights(directory);
 
-    private sealed class ParameterView(Parameter parameter) : ITrainableParameter
+    /// <summary>A model parameter as the optimizer's <see cref="ITrainableParameter"/>, over its own value and gradient buffers.</summary>
+    internal sealed class ParameterView(Parameter parameter) : ITrainableParameter
     {
         public string Name => parameter.Name;
 
@@ -78,4 +79,6 @@ public sealed class TrainableSequenceClassificationModel : ITrainableModel
 public static class TrainableModelExtensions
 {
     public static ITrainableModel AsTrainable(this SequenceClassificationModel model) => new TrainableSequenceClassificationModel(model);
+
+    public static ITrainableModel AsTrainable(this MaskedLMModel model) => new TrainableMaskedLMModel(model);
 }

@@ -25,14 +25,19 @@ public sealed record PredictionOutput(EvalPrediction Predictions, IReadOnlyDicti
 public sealed class Trainer
 {
     private readonly ITrainableModel model;
-    private readonly DataCollatorWithPadding collator;
+    private readonly IDataCollator collator;
     private readonly TrainerControl control = new();
     private SeededRandom dropoutRandom;
+    private SeededRandom collatorRandom;
 
-    /// <param name="dataCollator">Pads batches; required when any dataset is given (the pad id comes from the tokenizer).</param>
+    /// <param name="dataCollator">
+    /// Pads batches (<see cref="DataCollatorWithPadding"/>), or pads and masks them
+    /// (<see cref="DataCollatorForLanguageModeling"/>, drawing from a generator seeded by args.seed
+    /// that checkpoints save); required when any dataset is given (the pad id comes from the tokenizer).
+    /// </param>
     /// <param name="callbacks">Added after the default ones (DefaultFlowCallback, then ProgressCallback unless disable_tqdm, else PrinterCallback).</param>
     public Trainer(ITrainableModel model, TrainingArguments args, Dataset? trainDataset = null, Dataset? evalDataset = null,
-        DataCollatorWithPadding? dataCollator = null, ComputeMetrics? computeMetrics = null, IEnumerable<TrainerCallback>? callbacks = null)
+        IDataCollator? dataCollator = null, ComputeMetrics? computeMetrics = null, IEnumerable<TrainerCallback>? callbacks = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(args);
@@ -54,6 +59,7 @@ public sealed class Trainer
         TrainerCallback[] defaults = args.DisableTqdm ? [new DefaultFlowCallback(), new PrinterCallback()] : [new DefaultFlowCallback(), new ProgressCallback()];
         CallbackHandler = new CallbackHandler(defaults.Concat(callbacks ?? [])) { Model = model };
         dropoutRandom = new SeededRandom(unchecked((ulong)args.Seed));
+        collatorRandom = CollatorRandom(args.Seed);
         CallbackHandler.OnInitEnd(Args, State, control);
     }
 
@@ -170,12 +176,13 @@ public sealed class Trainer
             int stepsSkipped = 0;
             if (epoch == epochsTrained && resumedRng is not null)
             {
-                // The dropout stream continues exactly where the checkpoint left it.
+                // The dropout stream (and a masking collator's) continues exactly where the checkpoint left it.
                 dropoutRandom = SeededRandom.FromState(resumedRng.Generators["dropout"]);
+                if (resumedRng.Generators.TryGetValue(CollatorGeneratorName, out var collatorState)) collatorRandom = SeededRandom.FromState(collatorState);
                 stepsSkipped = batchesToSkip;
             }
             int step = -1;
-            foreach (var batch in loader.Batches(epoch, stepsSkipped))
+            foreach (var batch in loader.Batches(epoch, stepsSkipped, collatorRandom))
             {
                 step++;
                 totalBatchedSamples++;
@@ -237,9 +244,9 @@ public sealed class Trainer
     {
         var dataset = evalDataset ?? EvalDataset ?? throw new InvalidOperationException("Trainer.Evaluate needs an eval dataset.");
         var clock = Stopwatch.StartNew();
-        var (prediction, metrics) = EvaluationLoop(dataset, metricKeyPrefix);
-        foreach (var (key, value) in TrainerMetrics.SpeedMetrics(metricKeyPrefix, clock.Elapsed, prediction.NumExamples,
-                     Math.Ceiling((double)prediction.NumExamples / Args.EvalBatchSize)))
+        var (_, metrics, examples) = EvaluationLoop(dataset, metricKeyPrefix);
+        foreach (var (key, value) in TrainerMetrics.SpeedMetrics(metricKeyPrefix, clock.Elapsed, examples,
+                     Math.Ceiling((double)examples / Args.EvalBatchSize)))
         {
             metrics[key] = value;
         }
@@ -253,9 +260,9 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(testDataset);
         var clock = Stopwatch.StartNew();
-        var (prediction, metrics) = EvaluationLoop(testDataset, metricKeyPrefix);
-        foreach (var (key, value) in TrainerMetrics.SpeedMetrics(metricKeyPrefix, clock.Elapsed, prediction.NumExamples,
-                     Math.Ceiling((double)prediction.NumExamples / Args.EvalBatchSize)))
+        var (prediction, metrics, examples) = EvaluationLoop(testDataset, metricKeyPrefix);
+        foreach (var (key, value) in TrainerMetrics.SpeedMetrics(metricKeyPrefix, clock.Elapsed, examples,
+                     Math.Ceiling((double)examples / Args.EvalBatchSize)))
         {
             metrics[key] = value;
         }
@@ -305,20 +312,28 @@ public sealed class Trainer
         AtomicFile.WriteAllText(allPath, PythonJson.Serialize(all, indent: 4, sortKeys: true));
     }
 
-    private (EvalPrediction Prediction, Dictionary<string, double> Metrics) EvaluationLoop(Dataset dataset, string prefix)
+    /// <returns>The predictions, the metrics, and the number of examples evaluated (a masked-LM model returns no per-example predictions).</returns>
+    private (EvalPrediction Prediction, Dictionary<string, double> Metrics, int Examples) EvaluationLoop(Dataset dataset, string prefix)
     {
         var loader = new DataLoader(dataset, Args.EvalBatchSize, new SequentialSampler(dataset.NumRows), collator, Args.DataloaderDropLast);
         CallbackHandler.EvalDataLoader = loader;
         var accumulator = new EvaluationAccumulator();
-        foreach (var batch in loader.Batches(epoch: 0))
+        // A fresh generator per evaluation: a masking collator masks the eval set the same way every time,
+        // so eval losses of different steps are comparable, and evaluating draws nothing from the training stream.
+        foreach (var batch in loader.Batches(epoch: 0, random: CollatorRandom(Args.Seed)))
         {
             var output = model.Forward(batch, training: false, dropoutRandom: null);
             accumulator.Add(batch, output);
             CallbackHandler.OnPredictionStep(Args, State, control);
         }
         var metrics = accumulator.Metrics(Args.PredictionLossOnly ? null : ComputeMetrics, prefix);
-        return (accumulator.Prediction(), metrics);
+        return (accumulator.Prediction(), metrics, accumulator.NumExamples);
     }
+
+    private const string CollatorGeneratorName = "data_collator";
+
+    /// <summary>The collator's generator: its own stream of the seed, apart from dropout's.</summary>
+    private static SeededRandom CollatorRandom(int seed) => new(unchecked((ulong)(uint)seed | (0x636F6C6CUL << 32)));
 
     private void MaybeLogSaveEvaluate(TrainingLossTracker losses, double? gradNorm, DataPosition position)
     {
@@ -337,7 +352,11 @@ public sealed class Trainer
         }
         if (control.ShouldSave)
         {
-            var rng = new TrainerRngState(new Dictionary<string, SeededRandomState> { ["dropout"] = dropoutRandom.SaveState() }, position);
+            var rng = new TrainerRngState(new Dictionary<string, SeededRandomState>
+            {
+                ["dropout"] = dropoutRandom.SaveState(),
+                [CollatorGeneratorName] = collatorRandom.SaveState(),
+            }, position);
             Checkpoints.Save(args, State, folder =>
             {
                 model.SavePretrained(folder);

@@ -1,6 +1,7 @@
 using Sharpformers.Nn.Optim;
 using Sharpformers.Training.Data;
 using Sharpformers.Training.Evaluation;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Training;
 
@@ -71,9 +72,10 @@ public sealed class EvaluationAccumulator
         {
             throw new ArgumentException($"The model returned {perExample} logits per example, earlier batches had {known}.");
         }
-        numLabels = perExample;
+        // A masked-LM model returns no logits (only its loss counts) and its labels are per token, not per example.
+        if (perExample > 0) numLabels = perExample;
         logits.AddRange(output.Logits);
-        if (batch.Labels is { } ids) labels.AddRange(ids);
+        if (batch.Labels is { } ids && ids.Length == batch.BatchSize) labels.AddRange(ids);
         if (batch.FloatLabels is { } values) floatLabels.AddRange(values);
         if (output.Loss is float loss)
         {

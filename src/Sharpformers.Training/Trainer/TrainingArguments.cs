@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sharpformers.Training.Optimization;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Training;
 

@@ -1,5 +1,6 @@
 using Sharpformers.Nn.Optim;
 using Sharpformers.Training.Data;
+using Sharpformers.Utils;
 
 namespace Sharpformers.Training;
 

@@ -2,21 +2,24 @@ using System.Collections;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
-namespace Sharpformers.Training;
+namespace Sharpformers.Utils;
 
 /// <summary>
 /// JSON exactly as Python's <c>json.dumps(obj, indent=…, sort_keys=…)</c> writes it, so that
-/// trainer_state.json, training_args.json and all_results.json are byte-for-byte what HF's Trainer
-/// would write for the same values: floats as Python's repr (5e-05, 0.0001, 3.0), NaN/Infinity
+/// config.json (indent 2, sorted keys, as transformers writes it), trainer_state.json,
+/// training_args.json and all_results.json are byte-for-byte what Python would write for the same values: floats as Python's repr (5e-05, 0.0001, 3.0), NaN/Infinity
 /// bare, non-ASCII escaped as \uXXXX (ensure_ascii), ", " / ": " separators with indentation.
 /// Also Python's <c>round(x, n)</c>, which HF applies to logged losses and epochs.
 /// </summary>
 public static class PythonJson
 {
     /// <summary>
-    /// Serialises null, bool, int, long, float, double, string, dictionaries with string keys and
-    /// lists. A float is written as the double of its value (Python's float(tensor.item())).
+    /// Serialises null, bool, int, long, float, double, string, dictionaries with string keys, lists
+    /// and System.Text.Json nodes (a number read from a file keeps its spelling, so a config.json
+    /// round-trips byte for byte). A float is written as the double of its value (Python's float(tensor.item())).
     /// </summary>
     public static string Serialize(object? value, int? indent = 2, bool sortKeys = false)
     {
@@ -169,6 +172,15 @@ public static class PythonJson
             case double d:
                 sb.Append(FormatFloat(d));
                 break;
+            case JsonObject obj:
+                WriteObject(sb, obj.Select(p => (p.Key, (object?)p.Value)), indent, sortKeys, level);
+                break;
+            case JsonArray array:
+                WriteArray(sb, array.Select(n => (object?)n), indent, sortKeys, level);
+                break;
+            case JsonValue jsonValue:
+                WriteJsonValue(sb, jsonValue);
+                break;
             case IDictionary dictionary:
                 WriteObject(sb, dictionary.Keys.Cast<object>().Select(k => (Key: Convert.ToString(k, CultureInfo.InvariantCulture)!, Value: dictionary[k])), indent, sortKeys, level);
                 break;
@@ -183,6 +195,34 @@ public static class PythonJson
                 break;
             default:
                 throw new ArgumentException($"Cannot write a {value.GetType().Name} as JSON.", nameof(value));
+        }
+    }
+
+    private static void WriteJsonValue(StringBuilder sb, JsonValue value)
+    {
+        switch (value.GetValueKind())
+        {
+            case JsonValueKind.String:
+                WriteString(sb, value.GetValue<string>());
+                return;
+            case JsonValueKind.True:
+                sb.Append("true");
+                return;
+            case JsonValueKind.False:
+                sb.Append("false");
+                return;
+            case JsonValueKind.Null:
+                sb.Append("null");
+                return;
+            case JsonValueKind.Number:
+                if (value.TryGetValue(out JsonElement element)) sb.Append(element.GetRawText()); // keeps a file's spelling
+                else if (value.TryGetValue(out double d)) sb.Append(FormatFloat(d));
+                else if (value.TryGetValue(out float f)) sb.Append(FormatFloat(f));
+                else sb.Append(value.ToJsonString());
+                return;
+            default:
+                sb.Append(value.ToJsonString());
+                return;
         }
     }
 

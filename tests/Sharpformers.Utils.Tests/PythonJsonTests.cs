@@ -1,6 +1,7 @@
 using System.Globalization;
+using Sharpformers.Utils;
 
-namespace Sharpformers.Training.Tests.Trainer;
+namespace Sharpformers.Utils.Tests;
 
 /// <summary>Expected strings were produced by CPython 3.11 (repr, round, json.dumps).</summary>
 public sealed class PythonJsonTests
