@@ -5,32 +5,20 @@ using Sharpformers.Utils;
 namespace Sharpformers.Models;
 
 /// <summary>
-/// What a training-mode forward of an encoder kept for backward: the inputs, the embeddings'
-/// intermediates, every layer's <see cref="EncoderLayerActivations"/> and the last hidden state,
-/// all in the model's training arena (valid until the next training forward). Heads (sequence
-/// classification now, masked-LM later) build on <see cref="LastHidden"/> and hand its gradient
-/// back to the encoder's backward.
+/// What a training-mode forward of an encoder kept for backward, all in the model's training arena
+/// (valid until the next training forward). Heads (sequence classification, masked-LM) build on
+/// <see cref="LastHidden"/> and hand its gradient back to the encoder's backward; each architecture
+/// keeps its own intermediates in a subclass.
 /// </summary>
-internal sealed class EncoderTrainingPass
+internal abstract class EncoderTrainingPass
 {
     public required int Batch { get; init; }
     public required int Seq { get; init; }
     public required int Hidden { get; init; }
     public required ModelInputs Inputs { get; init; }
-    public required int[] PositionIds { get; init; }          // (B, T)
-    public required ReadOnlyMemory<float> AdditiveMask { get; init; } // (B, T) or empty
-    public required Memory<float> EmbeddingSum { get; init; }       // (B, T, C) LayerNorm input
-    public required Memory<float> EmbeddingNormOut { get; init; }   // (B, T, C)
-    public required Memory<float> EmbeddingMean { get; init; }      // (B, T)
-    public required Memory<float> EmbeddingRstd { get; init; }      // (B, T)
-    public required Memory<byte> EmbeddingDropoutKeep { get; init; } // (B, T, C), empty without dropout
-    public required Memory<float> EmbeddingOutput { get; init; }    // (B, T, C): NormOut, or its dropout
-    public required IReadOnlyList<EncoderLayerActivations> Layers { get; init; }
 
     /// <summary>(B, T, C) the encoder's output.</summary>
-    public Memory<float> LastHidden => Layers.Count == 0 ? EmbeddingOutput : Layers[^1].Output;
-
-    public bool EmbeddingDropoutApplied => !EmbeddingDropoutKeep.IsEmpty;
+    public abstract Memory<float> LastHidden { get; }
 
     /// <summary>(B, C) each sequence's first ([CLS]) hidden state.</summary>
     public void FirstTokens(Span<float> destination)
@@ -47,18 +35,43 @@ internal sealed class EncoderTrainingPass
     }
 }
 
+/// <summary>
+/// A <see cref="PostNormEncoder"/>'s training forward: the embeddings' intermediates, the projection's
+/// output when there is one, and every layer application's <see cref="EncoderLayerActivations"/>.
+/// </summary>
+internal sealed class PostNormTrainingPass : EncoderTrainingPass
+{
+    public required int[] PositionIds { get; init; }          // (B, T)
+    public required ReadOnlyMemory<float> AdditiveMask { get; init; } // (B, T) or empty
+    public required Memory<float> EmbeddingSum { get; init; }       // (B, T, E) LayerNorm input
+    public required Memory<float> EmbeddingNormOut { get; init; }   // (B, T, E)
+    public required Memory<float> EmbeddingMean { get; init; }      // (B, T)
+    public required Memory<float> EmbeddingRstd { get; init; }      // (B, T)
+    public required Memory<byte> EmbeddingDropoutKeep { get; init; } // (B, T, E), empty without dropout
+    public required Memory<float> EmbeddingOutput { get; init; }    // (B, T, E): NormOut, or its dropout
+    public required Memory<float> Projected { get; init; }          // (B, T, C) the projection of EmbeddingOutput; empty without one
+    public required IReadOnlyList<EncoderLayerActivations> Layers { get; init; }
+
+    /// <summary>(B, T, C) what the first layer reads.</summary>
+    public Memory<float> LayerInput => Projected.IsEmpty ? EmbeddingOutput : Projected;
+
+    public override Memory<float> LastHidden => Layers.Count == 0 ? LayerInput : Layers[^1].Output;
+
+    public bool EmbeddingDropoutApplied => !EmbeddingDropoutKeep.IsEmpty;
+}
+
 /// <summary>Runs a stack of post-LN encoder layers in training mode, forward and backward.</summary>
 internal static class EncoderTraining
 {
     /// <summary>
-    /// The layers on top of the embeddings' output in <paramref name="embeddingOutput"/>, each keeping
-    /// its own activations (and dropout masks when <paramref name="random"/> is given).
+    /// The layers on top of <paramref name="input"/> (B, T, C), each application keeping its own
+    /// activations (and dropout masks when <paramref name="random"/> is given). A layer that appears
+    /// more than once (ALBERT's shared layers) gets one set per application.
     /// </summary>
     public static List<EncoderLayerActivations> ForwardLayers(IReadOnlyList<PostNormEncoderLayer> layers, ActivationArena arena,
-        Memory<float> embeddingOutput, int batch, int seq, int hidden, int heads, int intermediate, ReadOnlyMemory<float> additiveMask, SeededRandom? random)
+        Memory<float> input, int batch, int seq, int hidden, int heads, int intermediate, ReadOnlyMemory<float> additiveMask, SeededRandom? random)
     {
         var kept = new List<EncoderLayerActivations>(layers.Count);
-        var input = embeddingOutput;
         foreach (var layer in layers)
         {
             bool withDropout = random is not null && (layer.AttentionProbsDropout.IsActive || layer.AttentionOutputDropout.IsActive || layer.OutputDropout.IsActive);
@@ -74,40 +87,34 @@ internal static class EncoderTraining
     }
 
     /// <summary>
-    /// Back through the layers from dLastHidden (B, T, C), which is used as scratch; returns the
-    /// gradient of the embeddings' output (one of two ping-pong buffers).
+    /// Back through the layer applications from dLastHidden (B, T, C), which is used as scratch;
+    /// returns the gradient of the first layer's input (one of two ping-pong buffers). Parameter
+    /// gradients accumulate, so a shared layer receives the sum over its applications.
     /// </summary>
-    public static Memory<float> BackwardLayers(IReadOnlyList<PostNormEncoderLayer> layers, EncoderTrainingPass pass, Memory<float> dLastHidden, ActivationArena arena)
+    public static Memory<float> BackwardLayers(IReadOnlyList<PostNormEncoderLayer> layers, IReadOnlyList<EncoderLayerActivations> kept,
+        Memory<float> dLastHidden, ActivationArena arena)
     {
         if (layers.Count == 0) return dLastHidden;
-        var first = pass.Layers[0];
-        var g = new EncoderLayerGradients(arena, pass.Batch, pass.Seq, pass.Hidden, first.Heads, first.IntermediateSize);
+        var first = kept[0];
+        var g = new EncoderLayerGradients(arena, first.Batch, first.Seq, first.Hidden, first.Heads, first.IntermediateSize);
         var dOutput = dLastHidden;
         var dInput = arena.Take(dLastHidden.Length);                                  // (B, T, C)
         for (int l = layers.Count - 1; l >= 0; l--)
         {
-            layers[l].Backward(pass.Layers[l], g, dOutput, dInput);
+            layers[l].Backward(kept[l], g, dOutput, dInput);
             (dOutput, dInput) = (dInput, dOutput);
         }
         return dOutput;
     }
 
     /// <summary>A training dropout whose mask is kept for backward (embeddings, classifier heads): (x, no mask) when inactive or without a generator.</summary>
-    public static (Memory<float> Output, Memory<byte> Keep) DropoutForTraining(Dropout dropout, Memory<float> normOut, ActivationArena arena, SeededRandom? random)
+    public static (Memory<float> Output, Memory<byte> Keep) DropoutForTraining(Dropout dropout, Memory<float> x, ActivationArena arena, SeededRandom? random)
     {
-        if (random is null || !dropout.IsActive) return (normOut, Memory<byte>.Empty);
-        var keep = arena.TakeBytes(normOut.Length);                                    // (B, T, C)
-        var output = arena.Take(normOut.Length);                                       // (B, T, C)
-        dropout.Forward(normOut, keep, output, random);
+        if (random is null || !dropout.IsActive) return (x, Memory<byte>.Empty);
+        var keep = arena.TakeBytes(x.Length);                                          // x's shape
+        var output = arena.Take(x.Length);                                             // x's shape
+        dropout.Forward(x, keep, output, random);
         return (output, keep);
-    }
-
-    /// <summary>d(LN input) from d(embedding output): dropout backward, then LayerNorm backward, in place over dOutput.</summary>
-    public static Memory<float> EmbeddingNormBackward(EncoderTrainingPass pass, Dropout dropout, LayerNorm norm, Memory<float> dOutput, ActivationArena arena)
-    {
-        if (pass.EmbeddingDropoutApplied) dropout.Backward(dOutput, pass.EmbeddingDropoutKeep, dOutput);
-        norm.Backward(pass.EmbeddingSum, pass.EmbeddingMean, pass.EmbeddingRstd, dOutput, dOutput, arena);
-        return dOutput;                                                                // (B, T, C) d(sum)
     }
 }
 
@@ -135,15 +142,17 @@ internal sealed class TrainingWorkspace
     private int[] zeros = [];
 }
 
-/// <summary>What a classification head kept from its training forward.</summary>
+/// <summary>What a <see cref="FirstTokenClassificationHead"/> kept from its training forward.</summary>
 internal sealed class ClassificationHeadCache
 {
     public required EncoderTrainingPass Pass { get; init; }
-    public required Memory<float> First { get; init; }         // (B, C) hidden[:, 0]
-    public required Memory<float> Activated { get; init; }     // (B, C) pooler tanh (BERT) or pre_classifier ReLU (DistilBERT) output
-    public required Memory<float> PreActivation { get; init; } // (B, C) DistilBERT's pre_classifier output (ReLU's input); empty for BERT
-    public required Memory<byte> DropoutKeep { get; init; }    // (B, C) or empty
-    public required Memory<float> ClassifierInput { get; init; } // (B, C) Activated after dropout
-    public required Tensor Logits { get; init; }               // (B, L)
+    public required Memory<float> First { get; init; }           // (B, C) hidden[:, 0]
+    public required Memory<byte> InputDropoutKeep { get; init; } // (B, C) or empty
+    public required Memory<float> DenseInput { get; init; }      // (B, C) First, or its dropout
+    public required Memory<float> PreActivation { get; init; }   // (B, C) dense output
+    public required Memory<float> Activated { get; init; }       // (B, C) act(PreActivation)
+    public required Memory<byte> DropoutKeep { get; init; }      // (B, C) or empty
+    public required Memory<float> ClassifierInput { get; init; } // (B, C) Activated, or its dropout
+    public required Tensor Logits { get; init; }                 // (B, L)
     public required ITensor? Labels { get; init; }
 }

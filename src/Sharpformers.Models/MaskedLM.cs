@@ -42,13 +42,10 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
     /// <summary>Whether this architecture has backward passes.</summary>
     public virtual bool SupportsTraining => true;
 
+    /// <summary>The encoder under the head (transformers' base_model): its inference pass, training forward and backward.</summary>
+    private protected abstract EncoderModel BaseEncoder { get; }
+
     private protected abstract MaskedLMHead Head { get; }
-
-    private protected abstract EncoderPass RunEncoder(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates);
-
-    private protected abstract EncoderTrainingPass TrainEncoder(ModelInputs inputs, ActivationArena arena, SeededRandom? random);
-
-    private protected abstract void BackwardEncoder(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace);
 
     /// <summary>
     /// model(**inputs, labels=labels): logits (B, T, V) for every position, and the mean
@@ -61,7 +58,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         var arena = RentArena();
         try
         {
-            var pass = RunEncoder(inputs, arena, attentions, hidden);
+            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden);
             int rows = pass.Batch * pass.Seq;
             CheckLabels(labels, pass.Batch, pass.Seq);
             var logits = Tensor.Uninitialized(pass.Batch, pass.Seq, VocabSize);        // (B, T, V)
@@ -95,7 +92,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         var arena = RentArena();
         try
         {
-            var pass = RunEncoder(inputs, arena, outputAttentions: false, outputHiddenStates: false);
+            var pass = BaseEncoder.Run(inputs, arena, outputAttentions: false, outputHiddenStates: false);
             CheckLabels(labels, pass.Batch, pass.Seq);
             var (positions, targets) = Labelled(labels.Span);
             if (positions.Length == 0) return new MaskedLMOutput { Loss = 0f, Logits = keepLogits ? Tensor.Zeros(0, VocabSize) : null };
@@ -133,7 +130,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         try
         {
             var arena = workspace.Forward;
-            var pass = TrainEncoder(inputs, arena, dropoutRandom);
+            var pass = BaseEncoder.TrainForward(inputs, arena, dropoutRandom);
             CheckLabels(labels, pass.Batch, pass.Seq);
             var (positions, targets) = Labelled(labels.Span);
             int n = positions.Length, c = pass.Hidden;
@@ -175,7 +172,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         var dHidden = arena.TakeZeroed(pass.Batch * pass.Seq * c);                    // (B, T, C)
         var dHiddenSpan = dHidden.Span;
         for (int i = 0; i < n; i++) dRows.Span.Slice(i * c, c).CopyTo(dHiddenSpan.Slice(cache.Positions[i] * c, c));
-        BackwardEncoder(pass, dHidden, workspace);
+        BaseEncoder.Backward(pass, dHidden, workspace);
         GC.KeepAlive(this);
     }
 

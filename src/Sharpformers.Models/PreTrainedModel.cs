@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
@@ -190,10 +191,48 @@ public abstract class PreTrainedModel : IDisposable
         (outputAttentions ?? Config.OutputAttentions, outputHiddenStates ?? Config.OutputHiddenStates);
 }
 
-/// <summary>A bare encoder (what AutoModel returns): input ids to hidden states.</summary>
+/// <summary>
+/// A bare encoder (what AutoModel returns): input ids to hidden states. Every architecture runs the
+/// same skeleton (rent scratch, encoder pass, optional pooler, outputs, return scratch) and supplies
+/// its own encoder pass, its training forward and its backward.
+/// </summary>
 public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder builder) : PreTrainedModel(config, builder)
 {
-    public abstract BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null);
+    /// <summary>
+    /// model(**inputs): the last hidden state, the pooled first token for models with a pooler, and
+    /// every hidden state / attention when asked. Thread-safe: each call rents its own scratch.
+    /// </summary>
+    public BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
+        var arena = RentArena();
+        try
+        {
+            var pass = Run(inputs, arena, attentions, hidden);
+            Tensor? pooled = null;
+            if (PoolerDense is { } pooler)
+            {
+                pooled = Tensor.Uninitialized(pass.Batch, pass.Hidden);               // (B, C)
+                var first = arena.Take(pass.Batch * pass.Hidden);                     // (B, C)
+                pass.FirstTokens(first.Span);
+                pooler.Forward(first.Span, pooled.Span);
+                Activations.Tanh(pooled.Span, pooled.Span);
+            }
+            return new BaseModelOutput
+            {
+                LastHiddenState = pass.CopyLastHidden(),
+                PoolerOutput = pooled,
+                HiddenStates = pass.HiddenStates,
+                Attentions = pass.Attentions,
+            };
+        }
+        finally
+        {
+            ReturnArena(arena);
+            GC.KeepAlive(this);
+        }
+    }
 
     public BaseModelOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
         bool? outputAttentions = null, bool? outputHiddenStates = null) =>
@@ -202,15 +241,92 @@ public abstract class EncoderModel(PretrainedConfig config, ParameterBuilder bui
     /// <summary>A tokenizer's output straight in, as <c>model(**inputs)</c>.</summary>
     public BaseModelOutput Forward(BatchEncoding inputs, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
         Forward(ModelInputs.FromBatchEncoding(inputs), outputAttentions, outputHiddenStates);
+
+    /// <summary>The pooler's dense layer (pooled = tanh(dense(hidden[:, 0]))); null for a model without one.</summary>
+    private protected virtual Linear? PoolerDense => null;
+
+    /// <summary>The inference pass at this model's <see cref="PreTrainedModel.InferencePrecision"/>, every position computed.</summary>
+    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates) =>
+        Run(inputs, arena, outputAttentions, outputHiddenStates, firstTokensOnly: false, InferencePrecision);
+
+    /// <summary>The inference pass: validates the inputs and runs embeddings and layers in <paramref name="arena"/>.</summary>
+    /// <param name="firstTokensOnly">
+    /// The caller reads only hidden[:, 0] (a classification head): an encoder that can may drop the
+    /// padding (the pass is then padding-free, see <see cref="EncoderPass.IsPaddingFree"/>).
+    /// </param>
+    /// <param name="precision">The linear layers' precision (float32 or int8), for encoders that offer a choice.</param>
+    internal abstract EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision);
+
+    /// <summary>The training forward (dropout drawn from <paramref name="random"/> when given), everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
+    internal virtual EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random) =>
+        throw new NotSupportedException($"Training {ClassName} is not implemented yet: backward passes exist for BERT and DistilBERT.");
+
+    /// <summary>Backward from dLastHidden (B, T, C) (used as scratch): accumulates every parameter's gradient.</summary>
+    internal virtual void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace) =>
+        throw new NotSupportedException($"Training {ClassName} is not implemented yet: backward passes exist for BERT and DistilBERT.");
 }
 
-/// <summary>An encoder with a sequence-classification head (what AutoModelForSequenceClassification returns).</summary>
+/// <summary>
+/// An encoder with a sequence-classification head (what AutoModelForSequenceClassification returns).
+/// Every architecture runs the same skeleton for inference and for training (rent scratch, encoder
+/// pass, <see cref="FirstTokenClassificationHead"/>, loss, outputs; backward in reverse); each supplies
+/// its encoder, its head and, where its loss rules differ from BERT's, its loss.
+/// </summary>
 public abstract class SequenceClassificationModel(PretrainedConfig config, ParameterBuilder builder) : PreTrainedModel(config, builder)
 {
     public int NumLabels => Config.NumLabels;
 
     /// <summary>Whether this architecture has backward passes (BERT and DistilBERT do).</summary>
     public virtual bool SupportsTraining => false;
+
+    /// <summary>The encoder under the head (transformers' base_model).</summary>
+    private protected abstract EncoderModel BaseEncoder { get; }
+
+    /// <summary>The head on the encoder's first token.</summary>
+    private protected abstract FirstTokenClassificationHead Head { get; }
+
+    /// <summary>
+    /// Logits for each sequence, and the loss when <paramref name="labels"/> are given: an
+    /// <see cref="IntTensor"/> of class indices (B) for single-label classification, a
+    /// <see cref="Tensor"/> of multi-hot rows (B, num_labels) for multi-label, or of targets (B) when
+    /// num_labels is 1 (regression), decided as transformers decides problem_type. Thread-safe: each
+    /// call rents its own scratch.
+    /// </summary>
+    public SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
+        var arena = RentArena();
+        try
+        {
+            // The classification head reads only hidden[:, 0]: the encoder may drop padding; the linear
+            // layers run at this (the outer) model's precision.
+            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
+            var logits = Tensor.Uninitialized(pass.Batch, Head.NumLabels);             // (B, L)
+            Head.Forward(pass, arena, logits.Span);
+            return new SequenceClassifierOutput
+            {
+                Logits = logits,
+                Loss = labels is null ? null : ComputeLoss(logits, labels),
+                HiddenStates = pass.HiddenStates,
+                Attentions = pass.Attentions,
+            };
+        }
+        finally
+        {
+            ReturnArena(arena);
+            GC.KeepAlive(this);
+        }
+    }
+
+    public SequenceClassifierOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
+        ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), labels, outputAttentions, outputHiddenStates);
+
+    /// <summary>A tokenizer's output straight in, as <c>model(**inputs, labels=labels)</c>.</summary>
+    public SequenceClassifierOutput Forward(BatchEncoding inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
+        Forward(ModelInputs.FromBatchEncoding(inputs), labels, outputAttentions, outputHiddenStates);
 
     /// <summary>
     /// The training-mode forward (model.train(); outputs = model(**inputs, labels=labels)): dropout
@@ -232,7 +348,12 @@ public abstract class SequenceClassificationModel(PretrainedConfig config, Param
         workspace.Forward.Reset();
         try
         {
-            return TrainingForwardCore(inputs, labels, dropoutRandom, workspace);
+            var pass = BaseEncoder.TrainForward(inputs, workspace.Forward, dropoutRandom);
+            var logits = Tensor.Uninitialized(pass.Batch, Head.NumLabels);            // (B, L)
+            var cache = Head.TrainForward(pass, workspace.Forward, dropoutRandom, logits, labels);
+            float? loss = labels is null ? null : ComputeLoss(logits, labels);
+            workspace.Pending = cache;
+            return new SequenceClassifierOutput { Logits = logits, Loss = loss };
         }
         finally
         {
@@ -258,30 +379,19 @@ public abstract class SequenceClassificationModel(PretrainedConfig config, Param
             throw new InvalidOperationException("Backward needs a loss: call TrainingForward with labels.");
         }
         workspace.Pending = null;
-        workspace.Backward.Reset();
-        BackwardCore(cache, lossScale, workspace);
+        var arena = workspace.Backward;
+        arena.Reset();
+        var dLogits = arena.Take(cache.Logits.Length);                                 // (B, L)
+        LossBackward(cache.Logits, cache.Labels, lossScale, dLogits.Span);
+        var dHidden = Head.Backward(cache, dLogits, arena);                            // (B, T, C)
+        BaseEncoder.Backward(cache.Pass, dHidden, workspace);
         GC.KeepAlive(this);
     }
 
-    private protected virtual SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace) =>
-        throw new NotSupportedException($"Training {ClassName} is not implemented yet.");
+    /// <summary>The loss of <paramref name="logits"/> (B, L) against <paramref name="labels"/>; BERT's rules unless an architecture has its own.</summary>
+    private protected virtual float ComputeLoss(Tensor logits, ITensor labels) => SequenceClassificationLoss.Compute(Config, logits, labels);
 
-    private protected virtual void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace) =>
-        throw new NotSupportedException($"Training {ClassName} is not implemented yet.");
-
-    /// <summary>
-    /// Logits for each sequence, and the loss when <paramref name="labels"/> are given: an
-    /// <see cref="IntTensor"/> of class indices (B) for single-label classification, a
-    /// <see cref="Tensor"/> of multi-hot rows (B, num_labels) for multi-label, or of targets (B) when
-    /// num_labels is 1 (regression), decided as transformers decides problem_type.
-    /// </summary>
-    public abstract SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null);
-
-    public SequenceClassifierOutput Forward(IntTensor inputIds, IntTensor? attentionMask = null, IntTensor? tokenTypeIds = null,
-        ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
-        Forward(new ModelInputs(inputIds, attentionMask, tokenTypeIds), labels, outputAttentions, outputHiddenStates);
-
-    /// <summary>A tokenizer's output straight in, as <c>model(**inputs, labels=labels)</c>.</summary>
-    public SequenceClassifierOutput Forward(BatchEncoding inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null) =>
-        Forward(ModelInputs.FromBatchEncoding(inputs), labels, outputAttentions, outputHiddenStates);
+    /// <summary>dLogits (B, L) = d(scale · loss)/dlogits for the loss <see cref="ComputeLoss"/> computed.</summary>
+    private protected virtual void LossBackward(Tensor logits, ITensor labels, float scale, Span<float> dLogits) =>
+        SequenceClassificationLoss.Backward(Config, logits, labels, scale, dLogits);
 }

@@ -56,14 +56,14 @@ public static class SequenceClassificationLoss
         }
     }
 
-    private static Tensor AsFloat(ITensor labels) => labels switch
+    internal static Tensor AsFloat(ITensor labels) => labels switch
     {
         Tensor t => t,
         IntTensor i => i.ToFloat(),
         _ => throw new ArgumentException($"Labels of type {labels.GetType().Name} are not supported.", nameof(labels)),
     };
 
-    private static ArgumentException LabelShape(ITensor labels, string expected) =>
+    internal static ArgumentException LabelShape(ITensor labels, string expected) =>
         new($"labels have shape {TensorShape.Format(labels.Shape.ToArray())}; expected {expected}.", nameof(labels));
 
     /// <summary>

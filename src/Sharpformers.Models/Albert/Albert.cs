@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
-using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
-using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Albert;
 
@@ -119,6 +117,7 @@ public sealed class AlbertModel : EncoderModel
 {
     private readonly AlbertConfig config;
     private readonly PostNormEncoderLayer[] layerSchedule;
+    private readonly PostNormEncoder encoder;
 
     public AlbertModel(AlbertConfig config, ParameterBuilder builder, bool addPoolingLayer = true)
         : base(config, builder)
@@ -127,11 +126,11 @@ public sealed class AlbertModel : EncoderModel
         this.config = config;
         double std = config.InitializerRange;
         Embeddings = new WordPositionTypeEmbeddings(builder.Prefix("embeddings"), config.VocabSize, config.MaxPositionEmbeddings,
-            config.TypeVocabSize, config.EmbeddingSize, config.LayerNormEps, std, config.PadTokenId);
-        var encoder = builder.Prefix("encoder");
-        EmbeddingHiddenMappingIn = new Linear(encoder.Prefix("embedding_hidden_mapping_in"), config.EmbeddingSize, config.HiddenSize, std);
+            config.TypeVocabSize, config.EmbeddingSize, config.LayerNormEps, std, config.PadTokenId, dropout: 0);
+        var encoderBuilder = builder.Prefix("encoder");
+        EmbeddingHiddenMappingIn = new Linear(encoderBuilder.Prefix("embedding_hidden_mapping_in"), config.EmbeddingSize, config.HiddenSize, std);
         var groups = new List<IReadOnlyList<PostNormEncoderLayer>>();
-        var groupBuilder = encoder.Prefix("albert_layer_groups");
+        var groupBuilder = encoderBuilder.Prefix("albert_layer_groups");
         for (int g = 0; g < config.NumHiddenGroups; g++)
         {
             var layersBuilder = groupBuilder.Prefix(g).Prefix("albert_layers");
@@ -141,6 +140,8 @@ public sealed class AlbertModel : EncoderModel
         // Each of the num_hidden_layers passes runs every inner layer of its group, reusing the group's weights.
         layerSchedule = Enumerable.Range(0, config.NumHiddenLayers).SelectMany(i => groups[config.GroupOfLayer(i)]).ToArray();
         if (addPoolingLayer) Pooler = new Linear(builder.Prefix("pooler"), config.HiddenSize, config.HiddenSize, std);
+        encoder = new PostNormEncoder(Embeddings, EmbeddingHiddenMappingIn, layerSchedule, config.HiddenSize, config.NumAttentionHeads,
+            config.IntermediateSize, layersPerHiddenState: config.InnerGroupNum);
     }
 
     public new AlbertConfig Config => config;
@@ -159,67 +160,20 @@ public sealed class AlbertModel : EncoderModel
     /// <summary>pooler (dense before tanh); null when built without a pooling layer.</summary>
     public Linear? Pooler { get; }
 
+    private protected override Linear? PoolerDense => Pooler;
+
     public static AlbertModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, AlbertConfig.Type, nameof(AlbertModel),
             (_, c, b) => new AlbertModel((AlbertConfig)c, b, options?.AddPoolingLayer ?? true), name => name.StartsWith("pooler.", StringComparison.Ordinal));
 
     public static AlbertModel FromConfig(AlbertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            Tensor? pooled = null;
-            if (Pooler is not null)
-            {
-                pooled = Tensor.Uninitialized(pass.Batch, pass.Hidden);
-                Pool(pass, arena, pooled.Span);
-            }
-            return new BaseModelOutput
-            {
-                LastHiddenState = pass.CopyLastHidden(),
-                PoolerOutput = pooled,
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
-
-    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
-    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
-        bool firstTokensOnly = false, InferencePrecision? precision = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        int e = config.EmbeddingSize;
-        int c = config.HiddenSize;
-        var embedded = arena.Take(batch * seq * e);                                     // (B, T, E)
-        Embeddings.Forward(inputs.InputIds.Span, inputs.TokenTypeIds is null ? default : inputs.TokenTypeIds.Span,
-            EncoderRunner.PositionIds(inputs, batch, seq), embedded, embedded, Memory<float>.Empty, Memory<float>.Empty);
-        var hiddenIn = arena.Take(batch * seq * c);                                     // (B, T, C)
-        EmbeddingHiddenMappingIn.Forward(embedded.Span, hiddenIn.Span);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        return EncoderRunner.Run(layerSchedule, arena, hiddenIn, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates, layersPerHiddenState: config.InnerGroupNum,
-            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
-    }
-
-    /// <summary>pooled (B, C) = tanh(pooler(hidden[:, 0])).</summary>
-    internal void Pool(EncoderPass pass, ActivationArena arena, Span<float> pooled)
-    {
-        var first = arena.Take(pass.Batch * pass.Hidden);                             // (B, C)
-        pass.FirstTokens(first.Span);
-        Pooler!.Forward(first.Span, pooled);
-        Activations.Tanh(pooled, pooled);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 }
 
@@ -231,6 +185,7 @@ public sealed class AlbertForSequenceClassification : SequenceClassificationMode
     {
         Albert = new AlbertModel(config, builder.Prefix("albert"));
         Classifier = new Linear(builder.Prefix("classifier"), config.HiddenSize, config.NumLabels, config.InitializerRange);
+        Head = new FirstTokenClassificationHead(Albert.Pooler!, ActivationFunction.Tanh, Classifier, inputDropout: 0, hiddenDropout: 0);
     }
 
     public AlbertModel Albert { get; }
@@ -239,37 +194,15 @@ public sealed class AlbertForSequenceClassification : SequenceClassificationMode
 
     public new AlbertConfig Config => Albert.Config;
 
+    private protected override EncoderModel BaseEncoder => Albert;
+
+    private protected override FirstTokenClassificationHead Head { get; }
+
     public static AlbertForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, AlbertConfig.Type, nameof(AlbertForSequenceClassification),
             (_, c, b) => new AlbertForSequenceClassification((AlbertConfig)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static AlbertForSequenceClassification FromConfig(AlbertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Albert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
-            var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C)
-            Albert.Pool(pass, arena, pooled.Span);
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
-            Classifier.Forward(pooled.Span, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
 }
 
 /// <summary>ALBERT's entry in <see cref="ModelRegistry"/>.</summary>

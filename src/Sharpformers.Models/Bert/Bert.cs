@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
@@ -132,89 +131,38 @@ public sealed class BertConfig : PretrainedConfig
     private InvalidDataException Invalid(string problem) => new($"{SourcePath ?? "config"}: {problem}.");
 }
 
-/// <summary>Word + position + token-type embeddings, summed, layer-normalised and (training) dropped out (BertEmbeddings).</summary>
-public sealed class BertEmbeddings
-{
-    public BertEmbeddings(BertConfig config, ParameterBuilder builder)
-    {
-        double std = config.InitializerRange;
-        HiddenSize = config.HiddenSize;
-        WordEmbeddings = new Embedding(builder.Prefix("word_embeddings"), config.VocabSize, config.HiddenSize,
-            ParameterInit.NormalWithZeroRow(std, config.PadTokenId), paddingIdx: config.PadTokenId);
-        PositionEmbeddings = new Embedding(builder.Prefix("position_embeddings"), config.MaxPositionEmbeddings, config.HiddenSize, ParameterInit.Normal(std));
-        TokenTypeEmbeddings = new Embedding(builder.Prefix("token_type_embeddings"), config.TypeVocabSize, config.HiddenSize, ParameterInit.Normal(std));
-        LayerNorm = new LayerNorm(builder.Prefix("LayerNorm"), config.HiddenSize, config.LayerNormEps);
-        Dropout = new Dropout(config.HiddenDropoutProb);
-        builder.DeclareBuffer("position_ids");
-        builder.DeclareBuffer("token_type_ids");
-    }
-
-    public int HiddenSize { get; }
-    public Embedding WordEmbeddings { get; }
-    public Embedding PositionEmbeddings { get; }
-    public Embedding TokenTypeEmbeddings { get; }
-    public LayerNorm LayerNorm { get; }
-
-    /// <summary>hidden_dropout_prob after the LayerNorm (training only).</summary>
-    public Dropout Dropout { get; }
-
-    /// <summary>sum (B, T, C) = word[ids] + token_type[types] + position[positions]; output (B, T, C) = LN(sum). output may be sum.</summary>
-    public void Forward(ModelInputs inputs, int batch, int seq, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd)
-    {
-        var s = sum.Span;
-        WordEmbeddings.Forward(inputs.InputIds.Span, s);
-        if (inputs.TokenTypeIds is not null)
-        {
-            TokenTypeEmbeddings.ForwardAdd(inputs.TokenTypeIds.Span, s);
-        }
-        else
-        {
-            // No token_type_ids: every token is segment 0.
-            Elementwise.AddRowToEachRow(s, TokenTypeEmbeddings.Weight.Value.Span[..HiddenSize], s);
-        }
-        PositionEmbeddings.ForwardAdd(EncoderRunner.PositionIds(inputs, batch, seq), s);
-        LayerNorm.Forward(sum, output, mean, rstd);
-    }
-
-    /// <summary>
-    /// Backward from d(sum) (B, T, C) (what <see cref="EncoderTraining.EmbeddingNormBackward"/>
-    /// leaves): scatter-adds into the three tables (the word table skips the padding row).
-    /// </summary>
-    internal void Backward(EncoderTrainingPass pass, ReadOnlyMemory<float> dSum, TrainingWorkspace workspace)
-    {
-        WordEmbeddings.Backward(pass.Inputs.InputIds.Memory, dSum);
-        var types = pass.Inputs.TokenTypeIds?.Memory ?? workspace.Zeros(pass.Batch * pass.Seq).AsMemory(0, pass.Batch * pass.Seq);
-        TokenTypeEmbeddings.Backward(types, dSum);
-        PositionEmbeddings.Backward(pass.PositionIds, dSum);
-    }
-}
-
 /// <summary>transformers' BertModel: embeddings, encoder, optional pooler (dense + tanh over [CLS]).</summary>
 public sealed class BertModel : EncoderModel
 {
     private readonly BertConfig config;
+    private readonly PostNormEncoder encoder;
 
     public BertModel(BertConfig config, ParameterBuilder builder, bool addPoolingLayer = true)
         : base(config, builder)
     {
         config.Validate();
         this.config = config;
-        Embeddings = new BertEmbeddings(config, builder.Prefix("embeddings"));
-        var layers = new List<PostNormEncoderLayer>();
-        var layerBuilder = builder.Prefix("encoder").Prefix("layer");
-        for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(CreateLayer(config, layerBuilder.Prefix(i)));
-        Layers = layers;
-        if (addPoolingLayer) Pooler = new Linear(builder.Prefix("pooler").Prefix("dense"), config.HiddenSize, config.HiddenSize, config.InitializerRange);
+        double std = config.InitializerRange;
+        Embeddings = new WordPositionTypeEmbeddings(builder.Prefix("embeddings"), config.VocabSize, config.MaxPositionEmbeddings,
+            config.TypeVocabSize, config.HiddenSize, config.LayerNormEps, std, config.PadTokenId, config.HiddenDropoutProb);
+        Layers = BertStyleLayer.CreateStack(builder.Prefix("encoder"), config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize,
+            config.NumAttentionHeads, config.Activation, config.LayerNormEps, std,
+            new EncoderLayerDropout(config.AttentionProbsDropoutProb, config.HiddenDropoutProb, config.HiddenDropoutProb));
+        if (addPoolingLayer) Pooler = new Linear(builder.Prefix("pooler").Prefix("dense"), config.HiddenSize, config.HiddenSize, std);
+        encoder = new PostNormEncoder(Embeddings, null, Layers, config.HiddenSize, config.NumAttentionHeads, config.IntermediateSize);
     }
 
     public new BertConfig Config => config;
 
-    public BertEmbeddings Embeddings { get; }
+    /// <summary>BertEmbeddings: word + position + token type, LayerNorm, hidden_dropout_prob.</summary>
+    public WordPositionTypeEmbeddings Embeddings { get; }
 
     public IReadOnlyList<PostNormEncoderLayer> Layers { get; }
 
     /// <summary>pooler.dense; null when built without a pooling layer.</summary>
     public Linear? Pooler { get; }
+
+    private protected override Linear? PoolerDense => Pooler;
 
     public static BertModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, BertConfig.Type, nameof(BertModel),
@@ -222,203 +170,59 @@ public sealed class BertModel : EncoderModel
 
     public static BertModel FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            Tensor? pooled = null;
-            if (Pooler is not null)
-            {
-                pooled = Tensor.Uninitialized(pass.Batch, pass.Hidden);
-                Pool(pass, arena, pooled.Span);
-            }
-            return new BaseModelOutput
-            {
-                LastHiddenState = pass.CopyLastHidden(),
-                PoolerOutput = pooled,
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
-
-    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (pooler and classifier): padding may be dropped.</param>
-    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
-        bool firstTokensOnly = false, InferencePrecision? precision = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        int c = config.HiddenSize;
-        var embeddings = arena.Take(batch * seq * c);                                   // (B, T, C)
-        Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
-    /// <summary>The training forward of embeddings and layers, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
-    internal EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
+    internal override PostNormTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        int c = config.HiddenSize;
-        int btc = batch * seq * c;
-        var sum = arena.Take(btc);                                                      // (B, T, C)
-        var normOut = arena.Take(btc);                                                  // (B, T, C)
-        var mean = arena.Take(batch * seq);                                             // (B, T)
-        var rstd = arena.Take(batch * seq);                                             // (B, T)
-        Embeddings.Forward(inputs, batch, seq, sum, normOut, mean, rstd);
-        var (output, keep) = EncoderTraining.DropoutForTraining(Embeddings.Dropout, normOut, arena, random);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        var layers = EncoderTraining.ForwardLayers(Layers, arena, output, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize, mask, random);
-        return new EncoderTrainingPass
-        {
-            Batch = batch, Seq = seq, Hidden = c, Inputs = inputs, PositionIds = EncoderRunner.PositionIds(inputs, batch, seq),
-            AdditiveMask = mask, EmbeddingSum = sum, EmbeddingNormOut = normOut, EmbeddingMean = mean, EmbeddingRstd = rstd,
-            EmbeddingDropoutKeep = keep, EmbeddingOutput = output, Layers = layers,
-        };
+        return encoder.TrainForward(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, random);
     }
 
-    /// <summary>Backward from dLastHidden (B, T, C) (used as scratch) through the layers and the embeddings.</summary>
-    internal void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Backward;
-        var dEmbeddings = EncoderTraining.BackwardLayers(Layers, pass, dLastHidden, arena);
-        var dSum = EncoderTraining.EmbeddingNormBackward(pass, Embeddings.Dropout, Embeddings.LayerNorm, dEmbeddings, arena);
-        Embeddings.Backward(pass, dSum, workspace);
-    }
-
-    /// <summary>pooled (B, C) = tanh(dense(hidden[:, 0])).</summary>
-    internal void Pool(EncoderPass pass, ActivationArena arena, Span<float> pooled)
-    {
-        var first = arena.Take(pass.Batch * pass.Hidden);                             // (B, C)
-        pass.FirstTokens(first.Span);
-        Pooler!.Forward(first.Span, pooled);
-        Activations.Tanh(pooled, pooled);
-    }
-
-    private static PostNormEncoderLayer CreateLayer(BertConfig c, ParameterBuilder b)
-    {
-        double std = c.InitializerRange;
-        var attention = b.Prefix("attention");
-        var self = attention.Prefix("self");
-        return new PostNormEncoderLayer(
-            query: new Linear(self.Prefix("query"), c.HiddenSize, c.HiddenSize, std),
-            key: new Linear(self.Prefix("key"), c.HiddenSize, c.HiddenSize, std),
-            value: new Linear(self.Prefix("value"), c.HiddenSize, c.HiddenSize, std),
-            attentionOutput: new Linear(attention.Prefix("output").Prefix("dense"), c.HiddenSize, c.HiddenSize, std),
-            attentionNorm: new LayerNorm(attention.Prefix("output").Prefix("LayerNorm"), c.HiddenSize, c.LayerNormEps),
-            intermediate: new Linear(b.Prefix("intermediate").Prefix("dense"), c.HiddenSize, c.IntermediateSize, std),
-            activation: c.Activation,
-            output: new Linear(b.Prefix("output").Prefix("dense"), c.IntermediateSize, c.HiddenSize, std),
-            outputNorm: new LayerNorm(b.Prefix("output").Prefix("LayerNorm"), c.HiddenSize, c.LayerNormEps),
-            numHeads: c.NumAttentionHeads,
-            dropout: new EncoderLayerDropout(c.AttentionProbsDropoutProb, c.HiddenDropoutProb, c.HiddenDropoutProb));
-    }
+    internal override void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace) =>
+        encoder.Backward((PostNormTrainingPass)pass, dLastHidden, workspace);
 }
 
-/// <summary>transformers' BertForSequenceClassification: BERT with its pooler, dropout (inactive at inference) and a linear classifier.</summary>
+/// <summary>
+/// transformers' BertForSequenceClassification: BERT with its pooler, dropout (inactive at inference)
+/// and a linear classifier.
+/// </summary>
 public sealed class BertForSequenceClassification : SequenceClassificationModel
 {
     public BertForSequenceClassification(BertConfig config, ParameterBuilder builder)
         : base(config, builder)
     {
         Bert = new BertModel(config, builder.Prefix("bert"));
-        ClassifierDropout = new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
         Classifier = new Linear(builder.Prefix("classifier"), config.HiddenSize, config.NumLabels, config.InitializerRange);
+        Head = new FirstTokenClassificationHead(Bert.Pooler!, ActivationFunction.Tanh, Classifier,
+            inputDropout: 0, hiddenDropout: config.ClassifierDropout ?? config.HiddenDropoutProb);
     }
 
     public BertModel Bert { get; }
 
     /// <summary>classifier_dropout (or hidden_dropout_prob) on the pooled output (training only).</summary>
-    public Dropout ClassifierDropout { get; }
+    public Dropout ClassifierDropout => Head.HiddenDropout;
 
     public Linear Classifier { get; }
 
     public override bool SupportsTraining => true;
 
-    private protected override SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Forward;
-        var pass = Bert.TrainForward(inputs, arena, dropoutRandom);
-        int b = pass.Batch, c = pass.Hidden;
-        var first = arena.Take(b * c);                                                 // (B, C) hidden[:, 0]
-        pass.FirstTokens(first.Span);
-        var pooled = arena.Take(b * c);                                                // (B, C) tanh(dense(first))
-        var pooler = Bert.Pooler ?? throw new InvalidOperationException("BertForSequenceClassification needs the pooler.");
-        pooler.Forward(first.Span, pooled.Span);
-        Activations.Tanh(pooled.Span, pooled.Span);
-        var (dropped, keep) = EncoderTraining.DropoutForTraining(ClassifierDropout, pooled, arena, dropoutRandom); // (B, C)
-        var logits = Tensor.Uninitialized(b, Classifier.OutFeatures);                 // (B, L)
-        Classifier.Forward(dropped.Span, logits.Span);
-        float? loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels);
-        workspace.Pending = new ClassificationHeadCache
-        {
-            Pass = pass, First = first, Activated = pooled, PreActivation = Memory<float>.Empty, DropoutKeep = keep,
-            ClassifierInput = dropped, Logits = logits, Labels = labels,
-        };
-        return new SequenceClassifierOutput { Logits = logits, Loss = loss };
-    }
-
-    private protected override void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Backward;
-        var pass = cache.Pass;
-        int b = pass.Batch, c = pass.Hidden;
-        var dLogits = arena.Take(cache.Logits.Length);                                 // (B, L)
-        SequenceClassificationLoss.Backward(Config, cache.Logits, cache.Labels!, lossScale, dLogits.Span);
-        var dPooled = arena.Take(b * c);                                               // (B, C)
-        Classifier.Backward(cache.ClassifierInput, dLogits, dPooled);
-        if (!cache.DropoutKeep.IsEmpty) ClassifierDropout.Backward(dPooled, cache.DropoutKeep, dPooled);
-        ActivationsBackward.TanhFromOutput(cache.Activated.Span, dPooled.Span, dPooled.Span);   // d(dense output)
-        var dFirst = arena.Take(b * c);                                                // (B, C)
-        Bert.Pooler!.Backward(cache.First, dPooled, dFirst);
-        var dHidden = arena.Take(b * pass.Seq * c);                                    // (B, T, C)
-        pass.FirstTokensBackward(dFirst.Span, dHidden.Span);
-        Bert.Backward(pass, dHidden, workspace);
-    }
-
     public new BertConfig Config => Bert.Config;
+
+    private protected override EncoderModel BaseEncoder => Bert;
+
+    private protected override FirstTokenClassificationHead Head { get; }
 
     public static BertForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, BertConfig.Type, nameof(BertForSequenceClassification),
             (_, c, b) => new BertForSequenceClassification((BertConfig)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static BertForSequenceClassification FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Bert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
-            var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C)
-            Bert.Pool(pass, arena, pooled.Span);
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
-            Classifier.Forward(pooled.Span, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
 }
 
 /// <summary>BERT's entry in <see cref="ModelRegistry"/>.</summary>

@@ -1,6 +1,5 @@
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
-using Sharpformers.Utils;
 
 namespace Sharpformers.Models.Bert;
 
@@ -43,6 +42,8 @@ public sealed class BertForMaskedLM : MaskedLMModel
 
     public new BertConfig Config => Bert.Config;
 
+    private protected override EncoderModel BaseEncoder => Bert;
+
     private protected override MaskedLMHead Head => head;
 
     public static BertForMaskedLM FromPretrained(string path, FromPretrainedOptions? options = null) =>
@@ -51,13 +52,4 @@ public sealed class BertForMaskedLM : MaskedLMModel
 
     /// <summary>A randomly initialised model (HF's from_config), seeded.</summary>
     public static BertForMaskedLM FromConfig(BertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    private protected override EncoderPass RunEncoder(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates) =>
-        Bert.Run(inputs, arena, outputAttentions, outputHiddenStates);
-
-    private protected override EncoderTrainingPass TrainEncoder(ModelInputs inputs, ActivationArena arena, SeededRandom? random) =>
-        Bert.TrainForward(inputs, arena, random);
-
-    private protected override void BackwardEncoder(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace) =>
-        Bert.Backward(pass, dLastHidden, workspace);
 }

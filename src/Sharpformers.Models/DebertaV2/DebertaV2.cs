@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.DebertaV2;
@@ -882,24 +883,11 @@ public sealed class DebertaV2Model : EncoderModel
 
     public static DebertaV2Model FromConfig(DebertaV2Config config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            return new BaseModelOutput { LastHiddenState = pass.CopyLastHidden(), HiddenStates = pass.HiddenStates, Attentions = pass.Attentions };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
-
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates)
-    {
+        // DeBERTa's disentangled attention has no packed inference form yet: every position is computed
+        // in float32 whatever firstTokensOnly and precision say (both are permissions, not requirements).
         // Without absolute positions nothing bounds the length: relative distances are clamped to the span.
         int maxLength = config.PositionBiasedInput ? config.MaxPositionEmbeddings : int.MaxValue;
         var (batch, seq) = inputs.Validate(config.VocabSize, maxLength, config.TypeVocabSize > 0 ? config.TypeVocabSize : int.MaxValue,
@@ -952,6 +940,7 @@ public sealed class DebertaV2ForSequenceClassification : SequenceClassificationM
         Deberta = new DebertaV2Model(config, builder.Prefix("deberta"));
         Pooler = new ContextPooler(config, builder.Prefix("pooler"));
         Classifier = new Linear(builder.Prefix("classifier"), config.HiddenSize, config.NumLabels, config.InitializerRange);
+        Head = new FirstTokenClassificationHead(Pooler.Dense, Pooler.Activation, Classifier, inputDropout: 0, hiddenDropout: 0);
     }
 
     public DebertaV2Model Deberta { get; }
@@ -962,39 +951,17 @@ public sealed class DebertaV2ForSequenceClassification : SequenceClassificationM
 
     public new DebertaV2Config Config => Deberta.Config;
 
+    private protected override EncoderModel BaseEncoder => Deberta;
+
+    private protected override FirstTokenClassificationHead Head { get; }
+
     public static DebertaV2ForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, DebertaV2Config.Type, nameof(DebertaV2ForSequenceClassification),
             (_, c, b) => new DebertaV2ForSequenceClassification((DebertaV2Config)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static DebertaV2ForSequenceClassification FromConfig(DebertaV2Config config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Deberta.Run(inputs, arena, attentions, hidden);
-            var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) hidden_states[:, 0]
-            pass.FirstTokens(first.Span);
-            var pooled = arena.Take(pass.Batch * pass.Hidden);                         // (B, C), activation in place
-            Pooler.Forward(first.Span, pooled, pooled);
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
-            Classifier.Forward(pooled.Span, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : Loss(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
+    private protected override float ComputeLoss(Tensor logits, ITensor labels) => Loss(Config, logits, labels);
 
     /// <summary>
     /// DebertaV2ForSequenceClassification's loss. With problem_type set it is BERT's
@@ -1010,13 +977,13 @@ public sealed class DebertaV2ForSequenceClassification : SequenceClassificationM
         int numLabels = logits.Shape[^1];
         if (numLabels == 1)
         {
-            var targets = AsFloat(labels);
-            if (targets.Length != logits.Length) throw LabelShape(labels, $"({batch},) regression targets");
+            var targets = SequenceClassificationLoss.AsFloat(labels);
+            if (targets.Length != logits.Length) throw SequenceClassificationLoss.LabelShape(labels, $"({batch},) regression targets");
             return Losses.MeanSquaredError(logits.Span, targets.Span);
         }
         if (labels.Rank == 1 || labels.Shape[^1] == 1)
         {
-            if (labels.Length != batch) throw LabelShape(labels, $"({batch},) class indices");
+            if (labels.Length != batch) throw SequenceClassificationLoss.LabelShape(labels, $"({batch},) class indices");
             var kept = new List<int>();
             var classes = new List<int>();
             for (int n = 0; n < batch; n++)
@@ -1037,8 +1004,8 @@ public sealed class DebertaV2ForSequenceClassification : SequenceClassificationM
             for (int k = 0; k < kept.Count; k++) logits.Span.Slice(kept[k] * numLabels, numLabels).CopyTo(gathered.AsSpan(k * numLabels));
             return Losses.CrossEntropy(gathered, numLabels, classes.ToArray());
         }
-        var soft = AsFloat(labels);
-        if (soft.Length != logits.Length) throw LabelShape(labels, $"({batch}, {numLabels}) label distributions");
+        var soft = SequenceClassificationLoss.AsFloat(labels);
+        if (soft.Length != logits.Length) throw SequenceClassificationLoss.LabelShape(labels, $"({batch}, {numLabels}) label distributions");
         double total = 0;
         for (int n = 0; n < batch; n++)
         {
@@ -1053,16 +1020,6 @@ public sealed class DebertaV2ForSequenceClassification : SequenceClassificationM
         }
         return (float)(total / batch);
     }
-
-    private static Tensor AsFloat(ITensor labels) => labels switch
-    {
-        Tensor t => t,
-        IntTensor i => i.ToFloat(),
-        _ => throw new ArgumentException($"Labels of type {labels.GetType().Name} are not supported.", nameof(labels)),
-    };
-
-    private static ArgumentException LabelShape(ITensor labels, string expected) =>
-        new($"labels have shape {TensorShape.Format(labels.Shape.ToArray())}; expected {expected}.", nameof(labels));
 }
 
 /// <summary>DeBERTa-v2's entry in <see cref="ModelRegistry"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
@@ -123,7 +122,7 @@ public sealed class DistilBertConfig : PretrainedConfig
 }
 
 /// <summary>Word + position embeddings, summed, layer-normalised and (training) dropped out (DistilBERT's Embeddings).</summary>
-public sealed class DistilBertEmbeddings
+public sealed class DistilBertEmbeddings : IEncoderEmbeddings
 {
     public DistilBertEmbeddings(DistilBertConfig config, ParameterBuilder builder)
     {
@@ -139,6 +138,9 @@ public sealed class DistilBertEmbeddings
         builder.DeclareBuffer("position_ids");
     }
 
+    /// <summary>dim, the width of the embeddings.</summary>
+    public int Dim => WordEmbeddings.Dim;
+
     public Embedding WordEmbeddings { get; }
 
     /// <summary>Learned, or the frozen sinusoidal table (no gradient) with sinusoidal_pos_embds.</summary>
@@ -150,18 +152,25 @@ public sealed class DistilBertEmbeddings
     public Dropout Dropout { get; }
 
     /// <summary>sum (B, T, C) = word[ids] + position[positions]; output (B, T, C) = LN(sum). output may be sum.</summary>
-    public void Forward(ModelInputs inputs, int batch, int seq, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd)
+    public void Forward(ModelInputs inputs, int batch, int seq, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd) =>
+        Forward(inputs.InputIds.Span, EncoderRunner.PositionIds(inputs, batch, seq), sum, output, mean, rstd);
+
+    private void Forward(ReadOnlySpan<int> inputIds, ReadOnlySpan<int> positionIds, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd)
     {
-        WordEmbeddings.Forward(inputs.InputIds.Span, sum.Span);
-        PositionEmbeddings.ForwardAdd(EncoderRunner.PositionIds(inputs, batch, seq), sum.Span);
+        WordEmbeddings.Forward(inputIds, sum.Span);
+        PositionEmbeddings.ForwardAdd(positionIds, sum.Span);
         LayerNorm.Forward(sum, output, mean, rstd);
     }
 
+    // DistilBERT has no segments: token_type_ids (which BERT tokenizers return) are ignored.
+    void IEncoderEmbeddings.Forward(ModelInputs inputs, ReadOnlySpan<int> positionIds, Memory<float> sum, Memory<float> output, Memory<float> mean, Memory<float> rstd) =>
+        Forward(inputs.InputIds.Span, positionIds, sum, output, mean, rstd);
+
     /// <summary>Backward from d(sum) (B, T, C): scatter-adds into the word table (skipping the padding row) and a learned position table.</summary>
-    internal void Backward(EncoderTrainingPass pass, ReadOnlyMemory<float> dSum)
+    void IEncoderEmbeddings.Backward(ModelInputs inputs, ReadOnlyMemory<int> positionIds, ReadOnlyMemory<float> dSum, TrainingWorkspace workspace)
     {
-        WordEmbeddings.Backward(pass.Inputs.InputIds.Memory, dSum);
-        PositionEmbeddings.Backward(pass.PositionIds, dSum); // a frozen sinusoidal table has no gradient buffer: nothing happens
+        WordEmbeddings.Backward(inputs.InputIds.Memory, dSum);
+        PositionEmbeddings.Backward(positionIds, dSum); // a frozen sinusoidal table has no gradient buffer: nothing happens
     }
 
     /// <summary>
@@ -185,6 +194,7 @@ public sealed class DistilBertEmbeddings
 public sealed class DistilBertModel : EncoderModel
 {
     private readonly DistilBertConfig config;
+    private readonly PostNormEncoder encoder;
 
     public DistilBertModel(DistilBertConfig config, ParameterBuilder builder)
         : base(config, builder)
@@ -196,6 +206,7 @@ public sealed class DistilBertModel : EncoderModel
         var layerBuilder = builder.Prefix("transformer").Prefix("layer");
         for (int i = 0; i < config.NLayers; i++) layers.Add(CreateLayer(config, layerBuilder.Prefix(i)));
         Layers = layers;
+        encoder = new PostNormEncoder(Embeddings, null, Layers, config.Dim, config.NHeads, config.HiddenDim);
     }
 
     public new DistilBertConfig Config => config;
@@ -210,68 +221,25 @@ public sealed class DistilBertModel : EncoderModel
 
     public static DistilBertModel FromConfig(DistilBertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            return new BaseModelOutput { LastHiddenState = pass.CopyLastHidden(), HiddenStates = pass.HiddenStates, Attentions = pass.Attentions };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
+        var (batch, seq) = Validate(inputs);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
-    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
-    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
-        bool firstTokensOnly = false, InferencePrecision? precision = null)
+    internal override PostNormTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
     {
-        // DistilBERT has no segments: token_type_ids (which BERT tokenizers return) are ignored.
-        var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, int.MaxValue);
-        int c = config.Dim;
-        var embeddings = arena.Take(batch * seq * c);                                   // (B, T, C)
-        Embeddings.Forward(inputs, batch, seq, embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NHeads, config.HiddenDim,
-            mask, outputAttentions, outputHiddenStates, attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
+        var (batch, seq) = Validate(inputs);
+        return encoder.TrainForward(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, random);
     }
 
-    /// <summary>The training forward of embeddings and blocks, everything kept in <paramref name="arena"/> for <see cref="Backward"/>.</summary>
-    internal EncoderTrainingPass TrainForward(ModelInputs inputs, ActivationArena arena, SeededRandom? random)
-    {
-        var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, int.MaxValue);
-        int c = config.Dim;
-        int btc = batch * seq * c;
-        var sum = arena.Take(btc);                                                      // (B, T, C)
-        var normOut = arena.Take(btc);                                                  // (B, T, C)
-        var mean = arena.Take(batch * seq);                                             // (B, T)
-        var rstd = arena.Take(batch * seq);                                             // (B, T)
-        Embeddings.Forward(inputs, batch, seq, sum, normOut, mean, rstd);
-        var (output, keep) = EncoderTraining.DropoutForTraining(Embeddings.Dropout, normOut, arena, random);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        var layers = EncoderTraining.ForwardLayers(Layers, arena, output, batch, seq, c, config.NHeads, config.HiddenDim, mask, random);
-        return new EncoderTrainingPass
-        {
-            Batch = batch, Seq = seq, Hidden = c, Inputs = inputs, PositionIds = EncoderRunner.PositionIds(inputs, batch, seq),
-            AdditiveMask = mask, EmbeddingSum = sum, EmbeddingNormOut = normOut, EmbeddingMean = mean, EmbeddingRstd = rstd,
-            EmbeddingDropoutKeep = keep, EmbeddingOutput = output, Layers = layers,
-        };
-    }
+    internal override void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace) =>
+        encoder.Backward((PostNormTrainingPass)pass, dLastHidden, workspace);
 
-    /// <summary>Backward from dLastHidden (B, T, C) (used as scratch) through the blocks and the embeddings.</summary>
-    internal void Backward(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Backward;
-        var dEmbeddings = EncoderTraining.BackwardLayers(Layers, pass, dLastHidden, arena);
-        var dSum = EncoderTraining.EmbeddingNormBackward(pass, Embeddings.Dropout, Embeddings.LayerNorm, dEmbeddings, arena);
-        Embeddings.Backward(pass, dSum);
-    }
+    // DistilBERT has no segments: token_type_ids (which BERT tokenizers return) are ignored.
+    private (int Batch, int Seq) Validate(ModelInputs inputs) => inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, int.MaxValue);
 
     private static PostNormEncoderLayer CreateLayer(DistilBertConfig c, ParameterBuilder b)
     {
@@ -304,8 +272,8 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
     {
         DistilBert = new DistilBertModel(config, builder.Prefix("distilbert"));
         PreClassifier = new Linear(builder.Prefix("pre_classifier"), config.Dim, config.Dim, config.InitializerRange);
-        ClassifierDropout = new Dropout(config.SeqClassifDropout);
         Classifier = new Linear(builder.Prefix("classifier"), config.Dim, config.NumLabels, config.InitializerRange);
+        Head = new FirstTokenClassificationHead(PreClassifier, ActivationFunction.Relu, Classifier, inputDropout: 0, hiddenDropout: config.SeqClassifDropout);
     }
 
     public DistilBertModel DistilBert { get; }
@@ -313,89 +281,23 @@ public sealed class DistilBertForSequenceClassification : SequenceClassification
     public Linear PreClassifier { get; }
 
     /// <summary>seq_classif_dropout between the ReLU and the classifier (training only).</summary>
-    public Dropout ClassifierDropout { get; }
+    public Dropout ClassifierDropout => Head.HiddenDropout;
 
     public Linear Classifier { get; }
 
     public override bool SupportsTraining => true;
 
-    private protected override SequenceClassifierOutput TrainingForwardCore(ModelInputs inputs, ITensor? labels, SeededRandom? dropoutRandom, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Forward;
-        var pass = DistilBert.TrainForward(inputs, arena, dropoutRandom);
-        int b = pass.Batch, c = pass.Hidden;
-        var first = arena.Take(b * c);                                                 // (B, C) hidden_state[:, 0]
-        pass.FirstTokens(first.Span);
-        var pre = arena.Take(b * c);                                                   // (B, C) pre_classifier(first)
-        PreClassifier.Forward(first.Span, pre.Span);
-        var activated = arena.Take(b * c);                                             // (B, C) ReLU
-        Activations.Relu(pre.Span, activated.Span);
-        var (dropped, keep) = EncoderTraining.DropoutForTraining(ClassifierDropout, activated, arena, dropoutRandom); // (B, C)
-        var logits = Tensor.Uninitialized(b, Classifier.OutFeatures);                 // (B, L)
-        Classifier.Forward(dropped.Span, logits.Span);
-        float? loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels);
-        workspace.Pending = new ClassificationHeadCache
-        {
-            Pass = pass, First = first, Activated = activated, PreActivation = pre, DropoutKeep = keep,
-            ClassifierInput = dropped, Logits = logits, Labels = labels,
-        };
-        return new SequenceClassifierOutput { Logits = logits, Loss = loss };
-    }
-
-    private protected override void BackwardCore(ClassificationHeadCache cache, float lossScale, TrainingWorkspace workspace)
-    {
-        var arena = workspace.Backward;
-        var pass = cache.Pass;
-        int b = pass.Batch, c = pass.Hidden;
-        var dLogits = arena.Take(cache.Logits.Length);                                 // (B, L)
-        SequenceClassificationLoss.Backward(Config, cache.Logits, cache.Labels!, lossScale, dLogits.Span);
-        var dActivated = arena.Take(b * c);                                            // (B, C)
-        Classifier.Backward(cache.ClassifierInput, dLogits, dActivated);
-        if (!cache.DropoutKeep.IsEmpty) ClassifierDropout.Backward(dActivated, cache.DropoutKeep, dActivated);
-        ActivationsBackward.Relu(cache.PreActivation.Span, dActivated.Span, dActivated.Span);   // d(pre_classifier output)
-        var dFirst = arena.Take(b * c);                                                // (B, C)
-        PreClassifier.Backward(cache.First, dActivated, dFirst);
-        var dHidden = arena.Take(b * pass.Seq * c);                                    // (B, T, C)
-        pass.FirstTokensBackward(dFirst.Span, dHidden.Span);
-        DistilBert.Backward(pass, dHidden, workspace);
-    }
-
     public new DistilBertConfig Config => DistilBert.Config;
+
+    private protected override EncoderModel BaseEncoder => DistilBert;
+
+    private protected override FirstTokenClassificationHead Head { get; }
 
     public static DistilBertForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, DistilBertConfig.Type, nameof(DistilBertForSequenceClassification),
             (_, c, b) => new DistilBertForSequenceClassification((DistilBertConfig)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static DistilBertForSequenceClassification FromConfig(DistilBertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = DistilBert.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
-            var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) hidden_state[:, 0]
-            pass.FirstTokens(first.Span);
-            var pre = arena.Take(pass.Batch * pass.Hidden);                            // (B, C)
-            PreClassifier.Forward(first.Span, pre.Span);
-            Activations.Relu(pre.Span, pre.Span);
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.OutFeatures);     // (B, L)
-            Classifier.Forward(pre.Span, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
 }
 
 /// <summary>DistilBERT's entry in <see cref="ModelRegistry"/>.</summary>

@@ -1,6 +1,5 @@
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
-using Sharpformers.Utils;
 
 namespace Sharpformers.Models.DistilBert;
 
@@ -38,6 +37,8 @@ public sealed class DistilBertForMaskedLM : MaskedLMModel
 
     public new DistilBertConfig Config => DistilBert.Config;
 
+    private protected override EncoderModel BaseEncoder => DistilBert;
+
     private protected override MaskedLMHead Head => head;
 
     public static DistilBertForMaskedLM FromPretrained(string path, FromPretrainedOptions? options = null) =>
@@ -46,13 +47,4 @@ public sealed class DistilBertForMaskedLM : MaskedLMModel
 
     /// <summary>A randomly initialised model (HF's from_config), seeded.</summary>
     public static DistilBertForMaskedLM FromConfig(DistilBertConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    private protected override EncoderPass RunEncoder(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates) =>
-        DistilBert.Run(inputs, arena, outputAttentions, outputHiddenStates);
-
-    private protected override EncoderTrainingPass TrainEncoder(ModelInputs inputs, ActivationArena arena, SeededRandom? random) =>
-        DistilBert.TrainForward(inputs, arena, random);
-
-    private protected override void BackwardEncoder(EncoderTrainingPass pass, Memory<float> dLastHidden, TrainingWorkspace workspace) =>
-        DistilBert.Backward(pass, dLastHidden, workspace);
 }

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
-using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Electra;
 
@@ -88,6 +87,7 @@ public sealed class ElectraConfig : TransformerEncoderConfig
 public sealed class ElectraModel : EncoderModel
 {
     private readonly ElectraConfig config;
+    private readonly PostNormEncoder encoder;
 
     public ElectraModel(ElectraConfig config, ParameterBuilder builder)
         : base(config, builder)
@@ -96,13 +96,14 @@ public sealed class ElectraModel : EncoderModel
         this.config = config;
         double std = config.InitializerRange;
         Embeddings = new WordPositionTypeEmbeddings(builder.Prefix("embeddings"), config.VocabSize, config.MaxPositionEmbeddings,
-            config.TypeVocabSize, config.EmbeddingSize, config.LayerNormEps, std, config.PadTokenId);
+            config.TypeVocabSize, config.EmbeddingSize, config.LayerNormEps, std, config.PadTokenId, dropout: 0);
         if (config.EmbeddingSize != config.HiddenSize)
         {
             EmbeddingsProject = new Linear(builder.Prefix("embeddings_project"), config.EmbeddingSize, config.HiddenSize, std);
         }
         Layers = BertStyleLayer.CreateStack(builder.Prefix("encoder"), config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize,
             config.NumAttentionHeads, config.Activation, config.LayerNormEps, std);
+        encoder = new PostNormEncoder(Embeddings, EmbeddingsProject, Layers, config.HiddenSize, config.NumAttentionHeads, config.IntermediateSize);
     }
 
     public new ElectraConfig Config => config;
@@ -120,44 +121,12 @@ public sealed class ElectraModel : EncoderModel
 
     public static ElectraModel FromConfig(ElectraConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            return new BaseModelOutput { LastHiddenState = pass.CopyLastHidden(), HiddenStates = pass.HiddenStates, Attentions = pass.Attentions };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
-
-    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
-    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
-        bool firstTokensOnly = false, InferencePrecision? precision = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
         var (batch, seq) = inputs.Validate(config.VocabSize, config.MaxPositionEmbeddings, config.TypeVocabSize);
-        int e = config.EmbeddingSize;
-        int c = config.HiddenSize;
-        var embedded = arena.Take(batch * seq * e);                                     // (B, T, E)
-        Embeddings.Forward(inputs.InputIds.Span, inputs.TokenTypeIds is null ? default : inputs.TokenTypeIds.Span,
-            EncoderRunner.PositionIds(inputs, batch, seq), embedded, embedded, Memory<float>.Empty, Memory<float>.Empty);
-        var hiddenIn = embedded;
-        if (EmbeddingsProject is not null)
-        {
-            hiddenIn = arena.Take(batch * seq * c);                                     // (B, T, C)
-            EmbeddingsProject.Forward(embedded.Span, hiddenIn.Span);
-        }
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        return EncoderRunner.Run(Layers, arena, hiddenIn, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates,
-            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
+        return encoder.Run(inputs, batch, seq, EncoderRunner.PositionIds(inputs, batch, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 }
 
@@ -181,38 +150,15 @@ public sealed class ElectraForSequenceClassification : SequenceClassificationMod
 
     public new ElectraConfig Config => Electra.Config;
 
+    private protected override EncoderModel BaseEncoder => Electra;
+
+    private protected override FirstTokenClassificationHead Head => Classifier;
+
     public static ElectraForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, ElectraConfig.Type, nameof(ElectraForSequenceClassification),
             (_, c, b) => new ElectraForSequenceClassification((ElectraConfig)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static ElectraForSequenceClassification FromConfig(ElectraConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Electra.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
-            var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) features[:, 0, :]
-            pass.FirstTokens(first.Span);
-            var dense = arena.Take(pass.Batch * pass.Hidden);                          // (B, C), GELU in place
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.NumLabels);       // (B, L)
-            Classifier.Forward(first.Span, dense, dense, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
 }
 
 /// <summary>ELECTRA's entry in <see cref="ModelRegistry"/>.</summary>

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
-using Sharpformers.Kernels;
 using Sharpformers.Models.Configuration;
 using Sharpformers.Nn;
 using Sharpformers.Nn.Inference;
-using Sharpformers.Tensors;
 
 namespace Sharpformers.Models.Roberta;
 
@@ -90,6 +88,7 @@ public class RobertaConfig : TransformerEncoderConfig
 public class RobertaModel : EncoderModel
 {
     private readonly RobertaConfig config;
+    private readonly PostNormEncoder encoder;
 
     /// <param name="addPoolingLayer">False as inside RobertaForSequenceClassification (and add_pooling_layer=False).</param>
     public RobertaModel(RobertaConfig config, ParameterBuilder builder, bool addPoolingLayer = true)
@@ -99,10 +98,11 @@ public class RobertaModel : EncoderModel
         this.config = config;
         double std = config.InitializerRange;
         Embeddings = new WordPositionTypeEmbeddings(builder.Prefix("embeddings"), config.VocabSize, config.MaxPositionEmbeddings,
-            config.TypeVocabSize, config.HiddenSize, config.LayerNormEps, std, config.PadTokenId, positionsHavePaddingRow: true);
+            config.TypeVocabSize, config.HiddenSize, config.LayerNormEps, std, config.PadTokenId, dropout: 0, positionsHavePaddingRow: true);
         Layers = BertStyleLayer.CreateStack(builder.Prefix("encoder"), config.NumHiddenLayers, config.HiddenSize, config.IntermediateSize,
             config.NumAttentionHeads, config.Activation, config.LayerNormEps, std);
         if (addPoolingLayer) Pooler = new Linear(builder.Prefix("pooler").Prefix("dense"), config.HiddenSize, config.HiddenSize, std);
+        encoder = new PostNormEncoder(Embeddings, null, Layers, config.HiddenSize, config.NumAttentionHeads, config.IntermediateSize);
     }
 
     public new RobertaConfig Config => config;
@@ -113,6 +113,8 @@ public class RobertaModel : EncoderModel
 
     /// <summary>pooler.dense; null when built without a pooling layer.</summary>
     public Linear? Pooler { get; }
+
+    private protected override Linear? PoolerDense => Pooler;
 
     public static RobertaModel FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: false, RobertaConfig.Type, nameof(RobertaModel),
@@ -150,58 +152,25 @@ public class RobertaModel : EncoderModel
         return positions;
     }
 
-    public override BaseModelOutput Forward(ModelInputs inputs, bool? outputAttentions = null, bool? outputHiddenStates = null)
+    internal override EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
+        bool firstTokensOnly, InferencePrecision precision)
     {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Run(inputs, arena, attentions, hidden);
-            Tensor? pooled = null;
-            if (Pooler is not null)
-            {
-                pooled = Tensor.Uninitialized(pass.Batch, pass.Hidden);
-                var first = arena.Take(pass.Batch * pass.Hidden);                     // (B, C)
-                pass.FirstTokens(first.Span);
-                Pooler.Forward(first.Span, pooled.Span);
-                Activations.Tanh(pooled.Span, pooled.Span);
-            }
-            return new BaseModelOutput
-            {
-                LastHiddenState = pass.CopyLastHidden(),
-                PoolerOutput = pooled,
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
+        var (batch, seq) = Validate(inputs);
+        return encoder.Run(inputs, batch, seq, PositionIds(inputs, seq), arena, outputAttentions, outputHiddenStates,
+            firstTokensOnly, precision);
     }
 
-    /// <param name="firstTokensOnly">The caller reads only hidden[:, 0] (a classification head): padding may be dropped.</param>
-    /// <param name="precision">The linear layers' precision; this model's <see cref="PreTrainedModel.InferencePrecision"/> when null.</param>
-    internal EncoderPass Run(ModelInputs inputs, ActivationArena arena, bool outputAttentions, bool outputHiddenStates,
-        bool firstTokensOnly = false, InferencePrecision? precision = null)
+    private (int Batch, int Seq) Validate(ModelInputs inputs)
     {
-        int pad = config.PadTokenId!.Value;
         int maxLength = config.MaxSequenceLength;
-        var (batch, seq) = inputs.Validate(config.VocabSize, maxLength, config.TypeVocabSize, config.MaxPositionEmbeddings,
+        return inputs.Validate(config.VocabSize, maxLength, config.TypeVocabSize, config.MaxPositionEmbeddings,
             $"room for {maxLength} tokens (max_position_embeddings = {config.MaxPositionEmbeddings} in config.json, less the " +
-            $"pad_token_id + 1 = {pad + 1} positions {config.ModelType} reserves)");
-        int c = config.HiddenSize;
-        int[] positions = inputs.PositionIds?.ToArray() ?? CreatePositionIdsFromInputIds(inputs.InputIds.Span, seq, pad);
-        var embeddings = arena.Take(batch * seq * c);                                   // (B, T, C)
-        Embeddings.Forward(inputs.InputIds.Span, inputs.TokenTypeIds is null ? default : inputs.TokenTypeIds.Span, positions,
-            embeddings, embeddings, Memory<float>.Empty, Memory<float>.Empty);
-        var mask = EncoderRunner.AdditiveMask(inputs, arena);                          // (B, T)
-        return EncoderRunner.Run(Layers, arena, embeddings, batch, seq, c, config.NumAttentionHeads, config.IntermediateSize,
-            mask, outputAttentions, outputHiddenStates,
-            attentionMask: inputs.AttentionMask is null ? default : inputs.AttentionMask.Span,
-            firstTokensOnly: firstTokensOnly, precision: precision ?? InferencePrecision);
+            $"pad_token_id + 1 = {config.PadTokenId!.Value + 1} positions {config.ModelType} reserves)");
     }
+
+    /// <summary>Explicit position ids, else <see cref="CreatePositionIdsFromInputIds"/>.</summary>
+    private int[] PositionIds(ModelInputs inputs, int seq) =>
+        inputs.PositionIds?.ToArray() ?? CreatePositionIdsFromInputIds(inputs.InputIds.Span, seq, config.PadTokenId!.Value);
 
     private protected static bool IsPoolerParameter(string name) => name.StartsWith("pooler.", StringComparison.Ordinal);
 }
@@ -233,38 +202,15 @@ public class RobertaForSequenceClassification : SequenceClassificationModel
 
     public new RobertaConfig Config => Roberta.Config;
 
+    private protected override EncoderModel BaseEncoder => Roberta;
+
+    private protected override FirstTokenClassificationHead Head => Classifier;
+
     public static RobertaForSequenceClassification FromPretrained(string path, FromPretrainedOptions? options = null) =>
         PretrainedLoader.Load(path, options, modelUsesPrefix: true, RobertaConfig.Type, nameof(RobertaForSequenceClassification),
             (_, c, b) => new RobertaForSequenceClassification((RobertaConfig)c, b), AutoModelForSequenceClassification.IsHeadParameter);
 
     public static RobertaForSequenceClassification FromConfig(RobertaConfig config, int? seed = null) => new(config, ParameterBuilder.ForInitialization(seed));
-
-    public override SequenceClassifierOutput Forward(ModelInputs inputs, ITensor? labels = null, bool? outputAttentions = null, bool? outputHiddenStates = null)
-    {
-        var (attentions, hidden) = OutputSwitches(outputAttentions, outputHiddenStates);
-        var arena = RentArena();
-        try
-        {
-            var pass = Roberta.Run(inputs, arena, attentions, hidden, firstTokensOnly: true, InferencePrecision);
-            var first = arena.Take(pass.Batch * pass.Hidden);                          // (B, C) features[:, 0, :]
-            pass.FirstTokens(first.Span);
-            var dense = arena.Take(pass.Batch * pass.Hidden);                          // (B, C), tanh in place
-            var logits = Tensor.Uninitialized(pass.Batch, Classifier.NumLabels);       // (B, L)
-            Classifier.Forward(first.Span, dense, dense, logits.Span);
-            return new SequenceClassifierOutput
-            {
-                Logits = logits,
-                Loss = labels is null ? null : SequenceClassificationLoss.Compute(Config, logits, labels),
-                HiddenStates = pass.HiddenStates,
-                Attentions = pass.Attentions,
-            };
-        }
-        finally
-        {
-            ReturnArena(arena);
-            GC.KeepAlive(this);
-        }
-    }
 }
 
 /// <summary>RoBERTa's entry in <see cref="ModelRegistry"/>.</summary>
