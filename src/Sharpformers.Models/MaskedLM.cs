@@ -58,7 +58,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         var arena = RentArena();
         try
         {
-            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden);
+            var pass = BaseEncoder.Run(inputs, arena, attentions, hidden, firstTokensOnly: false, InferencePrecision);
             int rows = pass.Batch * pass.Seq;
             CheckLabels(labels, pass.Batch, pass.Seq);
             var logits = Tensor.Uninitialized(pass.Batch, pass.Seq, VocabSize);        // (B, T, V)
@@ -92,7 +92,7 @@ public abstract class MaskedLMModel(PretrainedConfig config, ParameterBuilder bu
         var arena = RentArena();
         try
         {
-            var pass = BaseEncoder.Run(inputs, arena, outputAttentions: false, outputHiddenStates: false);
+            var pass = BaseEncoder.Run(inputs, arena, outputAttentions: false, outputHiddenStates: false, firstTokensOnly: false, InferencePrecision);
             CheckLabels(labels, pass.Batch, pass.Seq);
             var (positions, targets) = Labelled(labels.Span);
             if (positions.Length == 0) return new MaskedLMOutput { Loss = 0f, Logits = keepLogits ? Tensor.Zeros(0, VocabSize) : null };

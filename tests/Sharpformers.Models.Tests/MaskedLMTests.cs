@@ -380,4 +380,22 @@ public sealed class MaskedLMTests
             }
         }
     }
+    /// <summary>InferencePrecision set on the masked-LM model is what its forward runs at (it once stayed float32).</summary>
+    [Fact]
+    public void Int8InferencePrecisionChangesTheMaskedLMForwardAndStaysClose()
+    {
+        var config = new DistilBertConfig { VocabSize = 40, Dim = 64, NLayers = 2, NHeads = 4, HiddenDim = 96, MaxPositionEmbeddings = 16 };
+        using var model = DistilBertForMaskedLM.FromConfig(config, seed: 3);
+        var inputs = Inputs(config.VocabSize);
+        var f32 = model.Forward(inputs).Logits!.ToArray();
+        model.InferencePrecision = Nn.Inference.InferencePrecision.Int8;
+        var i8 = model.Forward(inputs).Logits!.ToArray();
+        model.InferencePrecision = Nn.Inference.InferencePrecision.Float32;
+        Assert.Equal(f32, model.Forward(inputs).Logits!.ToArray());
+        Assert.NotEqual(f32, i8);
+        double worst = f32.Zip(i8).Max(p => Math.Abs(p.First - p.Second));
+        double range = f32.Max() - f32.Min();
+        Assert.True(worst < 0.05 * range, $"int8 logits differ by {worst} (logit range {range})");
+    }
 }
+
