@@ -46,11 +46,31 @@ public static class PipelineFactory
     }
 }
 
-/// <summary>The model a task uses when none is given: the one place to point at the default model once it ships.</summary>
+/// <summary>
+/// The model a task uses when none is given (HF's SUPPORTED_TASKS default): the English sentiment
+/// model Sharpformers trained itself, shipped beside the assemblies so it loads offline.
+/// </summary>
 public static class DefaultModels
 {
-    /// <summary>The default model folder for <paramref name="task"/>; for now there is none, so this explains what to pass.</summary>
-    public static string For(string task) =>
-        throw new ArgumentException(
-            $"No default model for '{task}' is available yet: pass a model folder (config.json, weights and tokenizer files) or a Hub repo id.");
+    /// <summary>The folder name of the default sentiment model, under <c>models/</c> beside the assemblies (and in the repository).</summary>
+    public const string SentimentFolderName = "default-sentiment";
+
+    /// <summary>The default model folder for <paramref name="task"/> (both tasks share the sentiment model).</summary>
+    /// <exception cref="ArgumentException">The task is not a text-classification task.</exception>
+    /// <exception cref="DirectoryNotFoundException">The model was not copied next to the assemblies (a broken install).</exception>
+    public static string For(string task)
+    {
+        if (!PipelineFactory.Tasks.Contains(task))
+        {
+            throw new ArgumentException($"No default model for '{task}'; supported: text-classification (alias sentiment-analysis).", nameof(task));
+        }
+        string folder = Path.Combine(AppContext.BaseDirectory, "models", SentimentFolderName);
+        if (!File.Exists(Path.Combine(folder, "config.json")))
+        {
+            throw new DirectoryNotFoundException(
+                $"The default model is missing: expected config.json, model.safetensors and tokenizer files in {folder} " +
+                "(the build copies models/default-sentiment there); pass a model folder or a Hub repo id instead.");
+        }
+        return folder;
+    }
 }

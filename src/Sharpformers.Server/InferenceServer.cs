@@ -76,6 +76,7 @@ public sealed partial class InferenceServer : IAsyncDisposable
         var logWriter = options.Log ?? Console.Error;
         var pipeline = PipelineFactory.Pipeline("text-classification", model: model,
             modelOptions: new FromPretrainedOptions { Log = message => logWriter.WriteLine($"warning: {message}") });
+        pipeline.Model.InferencePrecision = options.Precision;
         var backend = new PipelineBackend(pipeline, Directory.Exists(model) ? model : null, options.ModelId, ownsPipeline: true);
         try
         {

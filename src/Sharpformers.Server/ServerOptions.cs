@@ -44,6 +44,12 @@ public sealed record ServerOptions
     /// <summary>Where request lines and warnings go; null: standard error.</summary>
     public TextWriter? Log { get; init; }
 
+    /// <summary>
+    /// How the model multiplies by its linear layers: float32 (default) or opt-in dynamic int8
+    /// quantization (faster, within a fraction of a point of float32's accuracy; see BENCHMARKS.md).
+    /// </summary>
+    public Nn.Inference.InferencePrecision Precision { get; init; } = Nn.Inference.InferencePrecision.Float32;
+
     /// <summary>Checks every limit, naming the option that is out of range.</summary>
     public void Validate()
     {

@@ -104,13 +104,41 @@ public sealed class ClassifyCommandTests : IDisposable
     }
 
     [Fact]
+    public void WithoutModelTheBundledDefaultModelClassifiesOffline()
+    {
+        var (code, output, err) = Run("classify", "--format", "jsonl", "I love this film, it is wonderful.", "I hate this so much!");
+        Assert.True(code == 0, err);
+        var labels = output.TrimEnd('\n').Split('\n').Select(line => JsonDocument.Parse(line).RootElement.GetProperty("label").GetString()).ToList();
+        Assert.Equal(["POSITIVE", "NEGATIVE"], labels);
+
+        (code, _, err) = Run("classify");
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.StartsWith("error: no text to classify", err);
+    }
+
+    [Fact]
+    public void QuantizeInt8RunsTheInt8PathAndStaysClose()
+    {
+        string[] texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"];
+        static List<double[]> Logits(string output) => output.TrimEnd('\n').Split('\n')
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("logits").EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToList();
+        var (code, f32, err) = Run(["classify", "--model", Fixtures.Model("tiny-distilbert"), "--format", "jsonl", .. texts]);
+        Assert.True(code == 0, err);
+        (code, var i8, err) = Run(["classify", "--model", Fixtures.Model("tiny-distilbert"), "--format", "jsonl", "--quantize", "int8", .. texts]);
+        Assert.True(code == 0, err);
+        var (a, b) = (Logits(f32), Logits(i8));
+        Assert.NotEqual(a.SelectMany(x => x), b.SelectMany(x => x));
+        Assert.All(a.Zip(b), p => Assert.All(p.First.Zip(p.Second), q => Assert.True(Math.Abs(q.First - q.Second) < 0.05, $"{q.First} vs {q.Second}")));
+
+        (code, _, err) = Run("classify", "--model", Fixtures.Model("tiny-distilbert"), "--quantize", "int4", "x");
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("'--quantize' expects one of none, int8", err);
+    }
+
+    [Fact]
     public void UsageAndInputErrorsAreOneLine()
     {
-        var (code, _, err) = Run("classify", "hello");
-        Assert.Equal(CliApp.UsageError, code);
-        Assert.StartsWith("error: missing required option '--model'", err);
-
-        (code, _, err) = Run("classify", "--model", Fixtures.Model("tiny-bert"));
+        var (code, _, err) = Run("classify", "--model", Fixtures.Model("tiny-bert"));
         Assert.Equal(CliApp.UsageError, code);
         Assert.StartsWith("error: no text to classify", err);
 

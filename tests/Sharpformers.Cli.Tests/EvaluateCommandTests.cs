@@ -101,13 +101,23 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal(3, trainJson.RootElement.GetProperty("eval_samples").GetInt32());
     }
 
+    /// <summary>Without --model the bundled default model is evaluated: its SST-2 dev accuracy as its model card reports it.</summary>
     [Fact]
-    public void ModelIsRequiredUntilTheDefaultModelShipsAndBadDataIsOneLine()
+    public void WithoutModelTheDefaultModelIsEvaluated()
     {
-        var (code, _, stderr) = Run("evaluate", "--data", Sst2);
-        Assert.Equal(2, code);
-        Assert.Contains("missing required option '--model' (no default model is bundled yet)", stderr);
+        var (code, stdout, stderr) = Run("evaluate", "--data", Fixtures.Dataset("sst2/dev.tsv"), "--format", "json");
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(872, json.RootElement.GetProperty("eval_samples").GetInt32());
+        Assert.Equal(DefaultModelSst2DevAccuracy, json.RootElement.GetProperty("eval_accuracy").GetDouble(), 12);
+    }
 
+    /// <summary>models/default-sentiment/README.md: correct predictions on SST-2 dev / 872.</summary>
+    private const double DefaultModelSst2DevAccuracy = 726.0 / 872;
+
+    [Fact]
+    public void BadDataIsOneLine()
+    {
         string unlabelled = Path.Combine(dir, "test.tsv");
         File.WriteAllText(unlabelled, "index\tsentence\n0\tgood\n");
         var noLabels = Run("evaluate", "--model", Fixtures.Model("tiny-distilbert"), "--data", unlabelled);

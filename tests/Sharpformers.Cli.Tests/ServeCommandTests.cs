@@ -57,11 +57,7 @@ public sealed class ServeCommandTests
     [Fact]
     public void UsageErrorsAreOneLine()
     {
-        var (code, err) = Run("serve");
-        Assert.Equal(CliApp.UsageError, code);
-        Assert.StartsWith("error: missing required option '--model'", err);
-
-        (code, err) = Run("serve", "--model", Fixtures.Model("tiny-bert"), "--host", "example.com");
+        var (code, err) = Run("serve", "--host", "example.com");
         Assert.Equal(CliApp.UsageError, code);
         Assert.StartsWith("error: option '--host' expects an IP address (such as 127.0.0.1) or localhost, got 'example.com'", err);
 

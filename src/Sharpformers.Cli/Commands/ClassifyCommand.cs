@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Sharpformers.Cli.Infrastructure;
+using Sharpformers.Nn.Inference;
 using Sharpformers.Pipelines;
 
 namespace Sharpformers.Cli.Commands;
@@ -19,17 +20,18 @@ public sealed class ClassifyCommand : ICliCommand
 
     public string Summary => "Classify texts with a sequence-classification model (sentiment analysis).";
 
-    public string Usage => "--model DIR|REPO_ID [TEXT ...] [--input FILE] [--format table|jsonl] [--top-k N|all] [--revision R] [--local-files-only]";
+    public string Usage => "[--model DIR|REPO_ID] [TEXT ...] [--input FILE] [--format table|jsonl] [--top-k N|all] [--quantize none|int8] [--revision R] [--local-files-only]";
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        new("model", "DIR|REPO_ID", "model folder (config.json, weights, tokenizer files) or Hub repo id (org/name), fetched through the Hugging Face cache"),
+        new("model", "DIR|REPO_ID", "model folder (config.json, weights, tokenizer files) or Hub repo id (org/name), fetched through the Hugging Face cache (default: the bundled English sentiment model)"),
         new("input", "FILE", "read inputs from FILE ('-' for standard input): one text per line, or JSONL {\"text\": ..., \"text_pair\": ...}"),
         new("format", "FORMAT", "table (default) or jsonl: one {\"label\", \"score\", \"logits\"} object per input"),
         new("top-k", "N|all", "labels to show per input, best first (default 1)"),
         new("batch-size", "N", "inputs per forward pass (default 8)"),
         new("max-length", "N", "truncate inputs to N tokens (default: the tokenizer's model_max_length)"),
         new("function-to-apply", "NAME", "softmax, sigmoid or none (default: softmax, or sigmoid for multi-label and single-label models)"),
+        QuantizeOption,
         .. HubCliOptions.Options,
     ];
 
@@ -62,18 +64,32 @@ public sealed class ClassifyCommand : ICliCommand
         if (topK == AllLabels) options = options with { TopK = null };
         using var classifier = PipelineFactory.Pipeline("text-classification", model: model,
             modelOptions: new Models.FromPretrainedOptions(HubCliOptions.Read(args, context)) { Log = message => context.Error.WriteLine($"warning: {message}") });
+        classifier.Model.InferencePrecision = Precision(args);
         var results = classifier.Invoke(inputs, options);
         if (format == "jsonl") WriteJsonLines(results, withRanking: topK is not null, context.Out);
         else WriteTable(results, context.Out);
         return CliApp.Success;
     }
 
-    /// <summary>
-    /// The model used when --model is not given. Until the default model ships this is a usage error;
-    /// this is the one place to point at it.
-    /// </summary>
-    public static string ModelWhenNoneGiven() =>
-        throw new CliUsageException("missing required option '--model' (no default model is bundled yet)");
+    /// <summary>The model used when --model is not given: the bundled default sentiment model.</summary>
+    public static string ModelWhenNoneGiven()
+    {
+        try
+        {
+            return DefaultModels.For("sentiment-analysis");
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new CliUsageException($"no --model given and {e.Message}");
+        }
+    }
+
+    /// <summary>--quantize none|int8, shared by classify and serve.</summary>
+    internal static readonly CliOption QuantizeOption =
+        new("quantize", "MODE", "none (float32, default) or int8: dynamic int8 quantization of the linear layers (faster; see BENCHMARKS.md)");
+
+    internal static InferencePrecision Precision(ParsedArguments args) =>
+        args.GetChoice("quantize", "none", "int8") == "int8" ? InferencePrecision.Int8 : InferencePrecision.Float32;
 
     private const int AllLabels = -1;
 

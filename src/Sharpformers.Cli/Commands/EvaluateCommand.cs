@@ -26,7 +26,7 @@ public sealed class EvaluateCommand : ICliCommand
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        new("model", "DIR", "model folder (config.json, weights, tokenizer files)"),
+        new("model", "DIR", "model folder (config.json, weights, tokenizer files; default: the bundled English sentiment model)"),
         new("data", "FILE|DIR", "labelled data: a .tsv/.csv/.jsonl file, a folder of split files, an aclImdb folder or aclImdb_v1.tar.gz"),
         new("split", "NAME", "split for sources with splits (default: validation/dev, else test)"),
         new("format", "FORMAT", "table (default) or json: one object with HF's eval_* keys"),

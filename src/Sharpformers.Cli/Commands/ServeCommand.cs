@@ -30,11 +30,11 @@ public sealed class ServeCommand : ICliCommand
 
     public string Summary => "Serve a text-classification model over HTTP (POST /predict, Hugging Face Inference API shape).";
 
-    public string Usage => "--model DIR [--host 127.0.0.1] [--port 8080] [--max-batch-size 32] [--max-wait-ms 5] [--max-queue N] [--threads N]";
+    public string Usage => "[--model DIR] [--host 127.0.0.1] [--port 8080] [--max-batch-size 32] [--max-wait-ms 5] [--max-queue N] [--threads N] [--quantize none|int8]";
 
     public IReadOnlyList<CliOption> Options { get; } =
     [
-        new("model", "DIR", "model folder (config.json, model.safetensors, tokenizer files)"),
+        new("model", "DIR", "model folder (config.json, model.safetensors, tokenizer files; default: the bundled English sentiment model)"),
         new("host", "ADDR", "address to bind: an IP address or localhost (default 127.0.0.1, this machine only; 0.0.0.0 exposes it to the network)"),
         new("port", "N", "TCP port (default 8080; 0 picks a free one)"),
         new("max-batch-size", "N", "most inputs per forward pass; concurrent requests are batched together (default 32)"),
@@ -43,6 +43,7 @@ public sealed class ServeCommand : ICliCommand
         new("max-inputs", "N", "most inputs in one request, a longer list is a 413 (default 256)"),
         new("max-body-bytes", "N", "largest request body, a larger one is a 413 (default 2000000)"),
         new("threads", "N", "threads the model's kernels use (default: all cores, or SHARPFORMERS_NUM_THREADS)"),
+        ClassifyCommand.QuantizeOption,
         new("quiet", null, "no request log lines"),
         new("verbose", null, "also show ASP.NET Core's own log messages"),
     ];
@@ -73,6 +74,7 @@ public sealed class ServeCommand : ICliCommand
             LogRequests = !args.Flag("quiet"),
             Verbose = args.Flag("verbose"),
             Log = error,
+            Precision = ClassifyCommand.Precision(args),
         };
         if (args.GetInt("threads", min: 1) is int threads) KernelParallel.MaxThreads = threads;
 

@@ -146,8 +146,7 @@ public sealed class BenchModel : IDisposable
     }
 
     /// <summary>--quantize none|int8.</summary>
-    public static InferencePrecision Precision(ParsedArguments args) =>
-        args.GetChoice("quantize", "none", "int8") == "int8" ? InferencePrecision.Int8 : InferencePrecision.Float32;
+    public static InferencePrecision Precision(ParsedArguments args) => ClassifyCommand.Precision(args);
 
     public static string PrecisionName(InferencePrecision precision) => precision == InferencePrecision.Int8 ? "int8" : "fp32";
 
