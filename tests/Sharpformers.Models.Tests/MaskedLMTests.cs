@@ -8,6 +8,7 @@ using Sharpformers.Tensors.Formats;
 using Sharpformers.TestSupport;
 using Sharpformers.Utils;
 using static Sharpformers.TestSupport.DoubleReference;
+using static Sharpformers.Models.Tests.WholeModelGradientFixture;
 
 namespace Sharpformers.Models.Tests;
 
@@ -19,8 +20,6 @@ namespace Sharpformers.Models.Tests;
 /// </summary>
 public sealed class MaskedLMTests
 {
-    private const int Batch = 3, Seq = 6;
-    private static readonly int[] Mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0];
 
     // -100 everywhere except some real positions; label 0 ([PAD]) is a legal target and puts the decoder's gradient on the padding row.
     private static readonly int[] Labels =
@@ -37,76 +36,6 @@ public sealed class MaskedLMTests
         VocabSize = 23, HiddenSize = 8, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 11,
         MaxPositionEmbeddings = 16, HiddenAct = "gelu", HiddenDropoutProb = 0.1, AttentionProbsDropoutProb = 0.2, LayerNormEps = 1e-7,
     };
-
-    private static void Randomise(PreTrainedModel model, int seed)
-    {
-        var rng = new Random(seed);
-        foreach (var p in model.Parameters)
-        {
-            bool norm = p.Name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) || p.Name.EndsWith("layer_norm.weight", StringComparison.Ordinal);
-            var span = p.Value.Span;
-            for (int i = 0; i < span.Length; i++) span[i] = (float)((rng.NextDouble() * 2 - 1) * 0.5 + (norm ? 1 : 0));
-        }
-    }
-
-    private static ModelInputs Inputs(int vocab, bool withTypes = false)
-    {
-        var rng = new Random(5);
-        var ids = Enumerable.Range(0, Batch * Seq).Select(i => Mask[i] == 1 ? 1 + rng.Next(vocab - 1) : 0).ToArray();
-        ids[0] = ids[7];
-        var types = Enumerable.Range(0, Batch * Seq).Select(i => Mask[i] == 1 && i % Seq >= 3 ? 1 : 0).ToArray();
-        return new ModelInputs
-        {
-            InputIds = IntTensor.FromArray(ids, Batch, Seq),
-            AttentionMask = IntTensor.FromArray(Mask, Batch, Seq),
-            TokenTypeIds = withTypes ? IntTensor.FromArray(types, Batch, Seq) : null,
-        };
-    }
-
-    private sealed class MaskReplay(ulong seed)
-    {
-        private readonly SeededRandom random = new(seed);
-
-        public byte[]? Next(double p, int length)
-        {
-            if (p <= 0) return null;
-            var keep = new byte[length];
-            DropoutMask.Draw(random.NextUInt64(), 0, (float)p, keep);
-            return keep;
-        }
-    }
-
-    private static EncoderLayerWeights LayerWeights(Func<string, double[]> get, string prefix, string[] names)
-    {
-        var w = new EncoderLayerWeights();
-        for (int i = 0; i < EncoderLayerWeights.Roles.Length; i++) w[EncoderLayerWeights.Roles[i]] = get(prefix + names[i]);
-        return w;
-    }
-
-    private static double[] Embed(double[] table, int[] ids, int dim)
-    {
-        var result = new double[ids.Length * dim];
-        for (int i = 0; i < ids.Length; i++) Array.Copy(table, ids[i] * dim, result, i * dim, dim);
-        return result;
-    }
-
-    private static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
-
-    private static readonly string[] DistilBertLayerNames =
-    [
-        "attention.q_lin.weight", "attention.q_lin.bias", "attention.k_lin.weight", "attention.k_lin.bias",
-        "attention.v_lin.weight", "attention.v_lin.bias", "attention.out_lin.weight", "attention.out_lin.bias",
-        "sa_layer_norm.weight", "sa_layer_norm.bias", "ffn.lin1.weight", "ffn.lin1.bias",
-        "ffn.lin2.weight", "ffn.lin2.bias", "output_layer_norm.weight", "output_layer_norm.bias",
-    ];
-
-    private static readonly string[] BertLayerNames =
-    [
-        "attention.self.query.weight", "attention.self.query.bias", "attention.self.key.weight", "attention.self.key.bias",
-        "attention.self.value.weight", "attention.self.value.bias", "attention.output.dense.weight", "attention.output.dense.bias",
-        "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
-        "output.dense.weight", "output.dense.bias", "output.LayerNorm.weight", "output.LayerNorm.bias",
-    ];
 
     [Theory]
     [InlineData("gelu")]

@@ -15,42 +15,12 @@ namespace Sharpformers.Training.Tests.Trainer;
 /// </summary>
 public sealed class MaskedLMTrainerTests
 {
-    private sealed class Recording(ITrainableModel inner) : ITrainableModel
-    {
-        public List<float> Losses { get; } = [];
-
-        public IReadOnlyList<ITrainableParameter> Parameters => inner.Parameters;
-
-        public int NumLabels => inner.NumLabels;
-
-        public ModelOutput Forward(CollatedBatch batch, bool training, SeededRandom? dropoutRandom)
-        {
-            var output = inner.Forward(batch, training, dropoutRandom);
-            if (training) Losses.Add(output.Loss!.Value);
-            return output;
-        }
-
-        public void Backward(float lossScale) => inner.Backward(lossScale);
-
-        public void SavePretrained(string directory) => inner.SavePretrained(directory);
-
-        public void LoadWeights(string directory) => inner.LoadWeights(directory);
-    }
-
-    private sealed class StopAt(int step) : TrainerCallback
-    {
-        public override void OnStepEnd(TrainingArguments args, TrainerState state, TrainerControl control, TrainerCallbackContext context)
-        {
-            if (state.GlobalStep == step) control.ShouldTrainingStop = true;
-        }
-    }
-
-    private static (Recording Model, MaskedLMModel Inner) NewModel()
+    private static (LossRecordingModel Model, MaskedLMModel Inner) NewModel()
     {
         // tiny-distilbert's shape with its own vocabulary (1028 tokens), from a seeded random initialisation.
         var config = (DistilBertConfig)Models.Configuration.AutoConfig.FromPretrained(Fixtures.Model("tiny-distilbert"));
         var inner = AutoModelForMaskedLM.FromConfig(config, seed: 5);
-        return (new Recording(inner.AsTrainable()), inner);
+        return (new LossRecordingModel(inner.AsTrainable()), inner);
     }
 
     private static (Dataset Train, Dataset Eval, PreTrainedTokenizer Tokenizer) Data()
@@ -103,7 +73,7 @@ public sealed class MaskedLMTrainerTests
         }
 
         var (stopped, stoppedInner) = NewModel();
-        using (stoppedInner) MakeTrainer(stopped, dir.Combine("stopped"), train, eval, tokenizer, maxSteps: 36, new StopAt(12)).Train();
+        using (stoppedInner) MakeTrainer(stopped, dir.Combine("stopped"), train, eval, tokenizer, maxSteps: 36, new StopAtStep(12)).Train();
         Assert.Equal(full.Losses.Take(12), stopped.Losses);
         var (resumed, resumedInner) = NewModel();
         using (resumedInner) MakeTrainer(resumed, dir.Combine("stopped"), train, eval, tokenizer, maxSteps: 36).Train(resumeFromCheckpoint: "last");

@@ -16,41 +16,10 @@ namespace Sharpformers.Training.Tests.Trainer;
 /// </summary>
 public sealed class ModelResumeTests
 {
-    /// <summary>Records the exact loss of every training micro-batch.</summary>
-    private sealed class Recording(ITrainableModel inner) : ITrainableModel
-    {
-        public List<float> Losses { get; } = [];
-
-        public IReadOnlyList<ITrainableParameter> Parameters => inner.Parameters;
-
-        public int NumLabels => inner.NumLabels;
-
-        public ModelOutput Forward(CollatedBatch batch, bool training, SeededRandom? dropoutRandom)
-        {
-            var output = inner.Forward(batch, training, dropoutRandom);
-            if (training) Losses.Add(output.Loss!.Value);
-            return output;
-        }
-
-        public void Backward(float lossScale) => inner.Backward(lossScale);
-
-        public void SavePretrained(string directory) => inner.SavePretrained(directory);
-
-        public void LoadWeights(string directory) => inner.LoadWeights(directory);
-    }
-
-    private sealed class StopAt(int step) : TrainerCallback
-    {
-        public override void OnStepEnd(TrainingArguments args, TrainerState state, TrainerControl control, TrainerCallbackContext context)
-        {
-            if (state.GlobalStep == step) control.ShouldTrainingStop = true;
-        }
-    }
-
-    private static (Recording Model, SequenceClassificationModel Inner) Load()
+    private static (LossRecordingModel Model, SequenceClassificationModel Inner) Load()
     {
         var inner = AutoModelForSequenceClassification.FromPretrained(Fixtures.Model("tiny-distilbert"), new FromPretrainedOptions { Log = _ => { } });
-        return (new Recording(new TrainableSequenceClassificationModel(inner)), inner);
+        return (new LossRecordingModel(new TrainableSequenceClassificationModel(inner)), inner);
     }
 
     private static Sharpformers.Training.Trainer MakeTrainer(ITrainableModel model, string outputDir, Dataset data, PreTrainedTokenizer tokenizer, TrainerCallback? extra = null) =>
@@ -74,7 +43,7 @@ public sealed class ModelResumeTests
         Assert.Equal(64, full.Losses.Count);
 
         var (stopped, stoppedInner) = Load();
-        using (stoppedInner) MakeTrainer(stopped, dir.Combine("stopped"), data, tokenizer, new StopAt(32)).Train();
+        using (stoppedInner) MakeTrainer(stopped, dir.Combine("stopped"), data, tokenizer, new StopAtStep(32)).Train();
         Assert.Equal(full.Losses.Take(32), stopped.Losses);
         Assert.True(Directory.Exists(dir.Combine("stopped", "checkpoint-32")));
         Assert.False(Directory.Exists(dir.Combine("stopped", "checkpoint-64")));

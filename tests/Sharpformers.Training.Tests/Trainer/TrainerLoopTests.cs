@@ -88,7 +88,7 @@ public sealed class TrainerLoopTests
         List<(int, double)> Run(string output, int? stopAt, string? resume, out float[] weights)
         {
             var model = new ToyClassifier(Vocab, 8, 2, seed: 3);
-            var callbacks = stopAt is int s ? new TrainerCallback[] { new StopAt(s) } : [];
+            var callbacks = stopAt is int s ? new TrainerCallback[] { new StopAtStep(s) } : [];
             var trainer = MakeTrainer(Args(output), model, callbacks: callbacks);
             trainer.Train(resume);
             weights = model.Snapshot();
@@ -253,14 +253,6 @@ public sealed class TrainerLoopTests
         var unlabelled = ToyClassifier.MakeData(8, Vocab, 1).RemoveColumns("label");
         var trainer = new Sharpformers.Training.Trainer(model, new TrainingArguments { OutputDir = "o", DisableTqdm = true, SaveStrategy = IntervalStrategy.No }, unlabelled, null, new DataCollatorWithPadding(0));
         Assert.Contains("needs a label column", Assert.Throws<InvalidOperationException>(() => trainer.Train()).Message);
-    }
-
-    private sealed class StopAt(int step) : TrainerCallback
-    {
-        public override void OnStepEnd(TrainingArguments args, TrainerState state, TrainerControl control, TrainerCallbackContext context)
-        {
-            if (state.GlobalStep == step) control.ShouldTrainingStop = true;
-        }
     }
 
     private sealed class StepCounter : TrainerCallback
