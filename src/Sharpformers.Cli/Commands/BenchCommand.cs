@@ -183,6 +183,14 @@ public readonly record struct BenchTiming(double Median, double Min, double Max,
         return new BenchTiming(MedianOf(sorted), sorted[0], sorted[^1], repeats, cpuSorted.Length == 0 ? 0 : MedianOf(cpuSorted));
     }
 
+    /// <summary>The median of unsorted samples (0 when there are none): per-phase timings of a workload.</summary>
+    public static double SampleMedian(IEnumerable<double> samples)
+    {
+        var sorted = samples.ToArray();
+        Array.Sort(sorted);
+        return sorted.Length == 0 ? 0 : MedianOf(sorted);
+    }
+
     private static double MedianOf(double[] sorted) =>
         sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }

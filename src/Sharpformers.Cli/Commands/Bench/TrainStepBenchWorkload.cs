@@ -83,21 +83,14 @@ public sealed class TrainStepBenchWorkload : IBenchWorkload
                         .Add("samples_per_s", batch / timing.Median)
                         .Add("gflop", flops / 1e9)
                         .Add("gflops", flops / timing.Median / 1e9)
-                        .Add("forward_s", Median(forward))
-                        .Add("backward_s", Median(backward))
-                        .Add("adamw_s", Median(step))
+                        .Add("forward_s", BenchTiming.SampleMedian(forward))
+                        .Add("backward_s", BenchTiming.SampleMedian(backward))
+                        .Add("adamw_s", BenchTiming.SampleMedian(step))
                         .Add("allocated_bytes_per_step", allocated / Math.Max(1, forward.Count))
                         .Add("warmup", settings.Warmup)
                         .Add("repeats", timing.Repeats);
                 }
             }
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return 0;
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
