@@ -264,6 +264,28 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("inputs truncated to 16 tokens", stderr);
     }
 
+    /// <summary>run_mlm through the CLI: from scratch, packed blocks, a held-out split, and run_mlm's perplexity = exp(eval_loss).</summary>
+    [Fact]
+    public void MaskedLMFromScratchWritesRunMlmResults()
+    {
+        string outputDir = Path.Combine(dir, "mlm");
+        var (code, stdout, stderr) = Run("train", "--task", "masked-lm", "--config-name", Fixtures.Model("tiny-distilbert"),
+            "--tokenizer-name", Fixtures.Model("tiny-distilbert"), "--train", Sst2, "--validation-split-percentage", "10",
+            "--output-dir", outputDir, "--max-steps", "4", "--per-device-train-batch-size", "8", "--block-size", "32", "--disable-tqdm", "--save-strategy", "no");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Saved the final model", stdout);
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputDir, "all_results.json")));
+        var root = results.RootElement;
+        double evalLoss = root.GetProperty("eval_loss").GetDouble();
+        Assert.Equal(Math.Exp(evalLoss), root.GetProperty("perplexity").GetDouble(), 1e-9 * Math.Exp(evalLoss));
+        // 512 sentences, 10% held out, packed into 32-token blocks: 351 training blocks, 35 evaluation blocks.
+        Assert.Equal(351, root.GetProperty("train_samples").GetDouble());
+        Assert.Equal(35, root.GetProperty("eval_samples").GetInt32());
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputDir, "config.json")));
+        Assert.Equal("DistilBertForMaskedLM", config.RootElement.GetProperty("architectures")[0].GetString());
+        Assert.True(File.Exists(Path.Combine(outputDir, "model.safetensors")));
+    }
+
     [Theory]
     [InlineData(new[] { "train", "--train", "x.tsv", "--output-dir", "o" }, "missing required option '--model'")]
     [InlineData(new[] { "train", "--model", "m", "--train", "x.tsv", "--output-dir", "o", "--learning-rate", "fast" }, "--learning-rate: learning_rate: 'fast'")]
