@@ -96,27 +96,9 @@ internal static class MaskedLMTraining
             $"; masking {mlmProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)} of the tokens.");
         var result = trainer.Train();
 
-        trainer.SaveModel();
-        if (saveDtype != DType.F32) model.SavePretrained(trainingArgs.OutputDir, saveDtype);
-        var trainMetrics = result.Metrics.ToDictionary(p => p.Key, p => (object)p.Value);
-        trainMetrics["epoch"] = PythonJson.Round(trainer.State.Epoch ?? 0, 2);
-        trainMetrics["train_samples"] = tokenizedTrain.NumRows;
-        TrainCommand.PrintMetrics("train", trainMetrics, context.Out);
-        trainer.SaveMetrics("train", trainMetrics);
-        trainer.SaveState();
-        if (validation is not null)
-        {
-            var evalMetrics = trainer.Evaluate().ToDictionary(p => p.Key, p => (object)p.Value);
-            evalMetrics["epoch"] = PythonJson.Round(trainer.State.Epoch ?? 0, 2);
-            evalMetrics["eval_samples"] = tokenizedValidation!.NumRows;
-            // run_mlm: perplexity = math.exp(eval_loss), inf on overflow.
-            evalMetrics["perplexity"] = Perplexity((double)evalMetrics["eval_loss"]);
-            TrainCommand.PrintMetrics("eval", evalMetrics, context.Out);
-            trainer.SaveMetrics("eval", evalMetrics);
-            trainer.SaveState();
-        }
-        context.Out.WriteLine($"Saved the {(trainingArgs.LoadBestModelAtEnd && trainer.State.BestModelCheckpoint is not null ? "best" : "final")} model, its tokenizer, trainer_state.json and all_results.json to {Path.GetFullPath(trainingArgs.OutputDir)}");
-        return CliApp.Success;
+        // run_mlm: perplexity = math.exp(eval_loss), inf on overflow.
+        return TrainCommand.FinishRun(trainer, result, model, saveDtype, tokenizedTrain.NumRows, validation is null ? null : tokenizedValidation!.NumRows, context,
+            evalMetrics => evalMetrics["perplexity"] = Perplexity((double)evalMetrics["eval_loss"]));
     }
 
     /// <summary>exp(loss), as run_mlm reports it (infinity when it overflows).</summary>

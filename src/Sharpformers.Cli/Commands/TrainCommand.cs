@@ -197,20 +197,33 @@ public sealed class TrainCommand : ICliCommand
             (validation is null ? "" : $", evaluating on {validation.NumRows:N0}") + $"; {model.NumLabels} labels: {string.Join(", ", model.Config.Id2Label.OrderBy(l => l.Key).Select(l => l.Value))}; inputs truncated to {maxLength} tokens.");
         var result = trainer.Train();
 
+        return FinishRun(trainer, result, model, saveDtype, train.NumRows, tokenizedValidation is null ? null : validation!.NumRows, context);
+    }
+
+    /// <summary>
+    /// The end of a run, as run_glue / run_mlm end: the final (or best) model saved (again in
+    /// <paramref name="saveDtype"/> when it is not float32), train metrics (+ epoch, as HF's log() adds it, and
+    /// train_samples), then the final evaluation when there is validation data, each printed and saved with
+    /// the trainer state. <paramref name="addEvalMetrics"/> adds task-specific keys (run_mlm's perplexity).
+    /// </summary>
+    internal static int FinishRun(Trainer trainer, TrainOutput result, PreTrainedModel model, DType saveDtype, int trainSamples, int? evalSamples,
+        CliContext context, Action<Dictionary<string, object>>? addEvalMetrics = null)
+    {
+        var trainingArgs = trainer.Args;
         trainer.SaveModel();
         if (saveDtype != DType.F32) model.SavePretrained(trainingArgs.OutputDir, saveDtype);
-        // run_glue: train metrics (+ epoch, as HF's log() adds it, and train_samples), then the final evaluation.
         var trainMetrics = result.Metrics.ToDictionary(p => p.Key, p => (object)p.Value);
         trainMetrics["epoch"] = PythonJson.Round(trainer.State.Epoch ?? 0, 2);
-        trainMetrics["train_samples"] = train.NumRows;
+        trainMetrics["train_samples"] = trainSamples;
         PrintMetrics("train", trainMetrics, context.Out);
         trainer.SaveMetrics("train", trainMetrics);
         trainer.SaveState();
-        if (tokenizedValidation is not null)
+        if (evalSamples is int examples)
         {
             var evalMetrics = trainer.Evaluate().ToDictionary(p => p.Key, p => (object)p.Value);
             evalMetrics["epoch"] = PythonJson.Round(trainer.State.Epoch ?? 0, 2);
-            evalMetrics["eval_samples"] = validation!.NumRows;
+            evalMetrics["eval_samples"] = examples;
+            addEvalMetrics?.Invoke(evalMetrics);
             PrintMetrics("eval", evalMetrics, context.Out);
             trainer.SaveMetrics("eval", evalMetrics);
             trainer.SaveState();
