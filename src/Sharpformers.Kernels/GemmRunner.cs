@@ -13,9 +13,6 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
     /// <summary>Bytes of B one rectangle streams per k block: about half of Zen's 1 MB L2, the rest is for A and C.</summary>
     private const int SliceBytes = 512 * 1024;
 
-    /// <summary>Rectangles per thread: enough that dynamic hand-out evens out a slowed core.</summary>
-    private const int TasksPerThread = 8;
-
     [ThreadStatic]
     private static ComputeJob? cachedCompute;
 
@@ -131,22 +128,7 @@ internal static unsafe class GemmRunner<TK> where TK : struct, IGemmKernelSet
         int rowPanels = (problem.M + mr - 1) / mr;
         int panels = layout.Panels;
         int panelsPerSlice = Math.Max(1, SliceBytes / (layout.KcBlock * layout.PanelWidth * sizeof(float)));
-        int colGroups = (panels + panelsPerSlice - 1) / panelsPerSlice;
-        int rowGroups = 1;
-        if (threads > 1)
-        {
-            int wanted = threads * TasksPerThread;
-            // Tall C: split rows too (B slices are then read once per row group, which is cheap next to
-            // the work). Short C (a few tokens): split only columns, so each B panel is read once.
-            if (problem.M >= 128 * threads && colGroups < wanted)
-            {
-                rowGroups = Math.Min((wanted + colGroups - 1) / colGroups, Math.Max(1, problem.M / 64));
-            }
-            if (rowGroups * colGroups < wanted)
-            {
-                colGroups = Math.Min(panels, (wanted + rowGroups - 1) / rowGroups);
-            }
-        }
+        var (rowGroups, colGroups) = GemmTaskSplit.Split(problem.M, panels, (panels + panelsPerSlice - 1) / panelsPerSlice, threads);
         int tasks = rowGroups * colGroups;
         if (tasks == 1 || threads == 1)
         {

@@ -26,8 +26,6 @@ public static class QuantizedGemm
     /// <summary>Below this many multiply-adds a product runs on one thread.</summary>
     private const long ParallelMinMacs = 1L << 20;
 
-    private const int TasksPerThread = 8;
-
     /// <summary>Largest weight code magnitude.</summary>
     public const int WeightLevels = 127;
 
@@ -183,20 +181,9 @@ public static class QuantizedGemm
         int nr = QuantizedKernels.NR;
         int rowPanels = (p.M + mr - 1) / mr;
         int panels = (p.N + nr - 1) / nr;
-        // As the float32 runner: column groups of L2-sized slices of weight panels, each swept by every
-        // row of its group; tall products are also split by rows (≥ 64 each) so both threads get work.
+        // As the float32 runner: column groups of L2-sized slices of weight panels, tall products split by rows too.
         int slicePanels = SlicePanels(p);
-        int colGroups = (panels + slicePanels - 1) / slicePanels;
-        int rowGroups = 1;
-        if (threads > 1)
-        {
-            int wanted = threads * TasksPerThread;
-            if (p.M >= 128 * threads && colGroups < wanted)
-            {
-                rowGroups = Math.Min((wanted + colGroups - 1) / colGroups, Math.Max(1, p.M / 64));
-            }
-            if (rowGroups * colGroups < wanted) colGroups = Math.Min(panels, (wanted + rowGroups - 1) / rowGroups);
-        }
+        var (rowGroups, colGroups) = GemmTaskSplit.Split(p.M, panels, (panels + slicePanels - 1) / slicePanels, threads);
         int tasks = rowGroups * colGroups;
         if (threads == 1 || tasks == 1)
         {
