@@ -128,12 +128,13 @@ public sealed class InferenceEncoderLayerTests
         var f32 = Run(InferencePrecision.Float32);
         var i8 = Run(InferencePrecision.Int8);
         // The output is LayerNorm'd (unit scale per row). Four chained products with int8 weights per
-        // channel (~1% error each on these random std-0.3 weights, whose attention is nearly one-hot and
-        // so sensitive) move it by ~2% RMS (measured 1.8%); stated tolerance: under 3%.
+        // channel and 7-bit activation codes (~1% error each on these random std-0.3 weights, whose
+        // attention is nearly one-hot and so sensitive) move it by a few % RMS (measured 3.3%); stated
+        // tolerance: under 5%.
         double squared = 0;
         for (int i = 0; i < f32.Length; i++) squared += Math.Pow(f32[i] - i8[i], 2);
         double rms = Math.Sqrt(squared / f32.Length);
-        Assert.True(rms > 1e-4 && rms < 0.03, $"RMS difference {rms:E3}, max {Approx.MaxAbsDiff(f32, i8):E3}");
+        Assert.True(rms > 1e-4 && rms < 0.05, $"RMS difference {rms:E3}, max {Approx.MaxAbsDiff(f32, i8):E3}");
         Assert.True(f32.AsSpan().SequenceEqual(Run(InferencePrecision.Float32)), "switching precision back must give the float32 result again");
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sharpformers.Models;
+using Sharpformers.Nn.Inference;
 using Sharpformers.TestSupport;
 using static Sharpformers.Pipelines.PipelineFactory;
 
@@ -73,6 +74,21 @@ public sealed class DefaultModelTests
         int correct = results.Zip(rows).Count(p => (p.First.Label == "POSITIVE" ? "1" : "0") == p.Second[1].Trim());
         Assert.Equal(ExpectedSst2DevCorrect, correct);
         Assert.True(correct >= 0.80 * rows.Count, $"SST-2 dev accuracy {correct}/{rows.Count} is below the 80% the default model must reach");
+    }
+
+    /// <summary>
+    /// Issue 6, goal 7: int8 dynamic quantization (opt-in) loses at most 0.5 points on SST-2 dev, i.e. at
+    /// most 4 of the 872 sentences (measured: none; every prediction agrees with float32).
+    /// </summary>
+    [Fact]
+    public void Int8KeepsTheSst2DevAccuracyWithinHalfAPoint()
+    {
+        var rows = File.ReadAllLines(Fixtures.Dataset("sst2/dev.tsv")).Skip(1).Select(line => line.Split('\t')).ToList();
+        using var classifier = Pipeline("sentiment-analysis", options: new() { Truncation = true, BatchSize = 32 });
+        classifier.Model.InferencePrecision = InferencePrecision.Int8;
+        var results = classifier.Invoke(rows.Select(r => r[0]).ToList());
+        int correct = results.Zip(rows).Count(p => (p.First.Label == "POSITIVE" ? "1" : "0") == p.Second[1].Trim());
+        Assert.InRange(correct, ExpectedSst2DevCorrect - 4, rows.Count);
     }
 
     /// <summary>Correct SST-2 dev predictions of the shipped model (see models/default-sentiment/README.md).</summary>
