@@ -113,7 +113,7 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     /// <summary>models/default-sentiment/README.md: correct predictions on SST-2 dev / 872.</summary>
-    private const double DefaultModelSst2DevAccuracy = 726.0 / 872;
+    private const double DefaultModelSst2DevAccuracy = 720.0 / 872;
 
     [Fact]
     public void BadDataIsOneLine()

@@ -78,7 +78,7 @@ public sealed class DefaultModelTests
 
     /// <summary>
     /// Issue 6, goal 7: int8 dynamic quantization (opt-in) loses at most 0.5 points on SST-2 dev, i.e. at
-    /// most 4 of the 872 sentences (measured: none; every prediction agrees with float32).
+    /// most 4 of the 872 sentences (measured: 719 against 720; one prediction of 872 differs).
     /// </summary>
     [Fact]
     public void Int8KeepsTheSst2DevAccuracyWithinHalfAPoint()
@@ -92,5 +92,5 @@ public sealed class DefaultModelTests
     }
 
     /// <summary>Correct SST-2 dev predictions of the shipped model (see models/default-sentiment/README.md).</summary>
-    private const int ExpectedSst2DevCorrect = 726;
+    private const int ExpectedSst2DevCorrect = 720;
 }
