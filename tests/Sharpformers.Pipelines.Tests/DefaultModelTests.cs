@@ -39,9 +39,11 @@ public sealed class DefaultModelTests
     [Fact]
     public void SentimentAnalysisWithNoModelClassifiesClearTextsCorrectly()
     {
+        // Not the course's "I've been waiting for a HuggingFace course my whole life.": this small model,
+        // trained from scratch, reads that idiom as NEGATIVE (0.79); its model card says so.
         using var classifier = Pipeline("sentiment-analysis", options: new() { Truncation = true });
         var results = classifier.Invoke([
-            "I've been waiting for a HuggingFace course my whole life.",
+            "What a fantastic, heartwarming story; I loved every minute.",
             "I hate this so much!",
             "A wonderful, moving film with superb performances.",
             "The plot is a tedious mess and the acting is dreadful.",
