@@ -27,8 +27,9 @@ py=/usr/bin/python3
 sf="$root/src/Sharpformers.Cli/bin/Release/net10.0/sharpformers"
 shard_size=512
 
+dotnet build "$root/src/Sharpformers.Cli" -c Release -nologo -v q >/dev/null
+
 if [[ ! -s "$out/ids.jsonl" ]]; then
-  dotnet build "$root/src/Sharpformers.Cli" -c Release -nologo -v q >/dev/null
   echo "== ids: 25,000 IMDb test reviews in archive order, bert-base-uncased, truncation 512" >&2
   "$py" - "$shared/datasets/imdb/aclImdb_v1.tar.gz" > "$out/test.jsonl" <<'EOF'
 import json, re, sys, tarfile
@@ -62,7 +63,6 @@ if [[ $side == torch || $side == both ]]; then
   mkdir -p "$shards"
   [[ -e "$shards/000.jsonl" ]] || split -d -a 3 -l "$shard_size" --additional-suffix=.jsonl "$out/ids.jsonl" "$shards/"
   touch "$out/torch-shards.jsonl" "$out/ours-shards.jsonl"
-  [[ $side == both ]] && dotnet build "$root/src/Sharpformers.Cli" -c Release -nologo -v q >/dev/null
   for file in "$shards"/*.jsonl; do
     shard=$(basename "$file" .jsonl)
     if ! measured "$out/torch-shards.jsonl" "$shard"; then
