@@ -11,7 +11,7 @@
 #          the two sides alternate and see the same machine; OUT/torch-shards.jsonl, OUT/ours-shards.jsonl
 #   torch  PyTorch's shards only
 #   ours   one Sharpformers pass over all 25,000 at once (about 30 minutes here); OUT/ours.jsonl
-#   ids    only write OUT/ids.jsonl (the reviews in archive order, tokenized by `sharpformers tokenize`)
+#   ids    only write OUT/ids.jsonl (the reviews in archive order, tokenized by `bench real-data --only-write-ids`)
 # Shards already measured are skipped, so the script can be stopped and started again; while OUT/PAUSE
 # exists it waits before starting the next shard (to free the machine without disturbing a running
 # one). OUT/totals.jsonl is written once every shard has been measured.
@@ -31,18 +31,8 @@ dotnet build "$root/src/Sharpformers.Cli" -c Release -nologo -v q >/dev/null
 
 if [[ ! -s "$out/ids.jsonl" ]]; then
   echo "== ids: 25,000 IMDb test reviews in archive order, bert-base-uncased, truncation 512" >&2
-  "$py" - "$shared/datasets/imdb/aclImdb_v1.tar.gz" > "$out/test.jsonl" <<'EOF'
-import json, re, sys, tarfile
-with tarfile.open(sys.argv[1], "r:gz") as archive:
-    for member in archive:
-        if member.isfile() and re.fullmatch(r"aclImdb/test/(pos|neg)/[^/]+\.txt", member.name):
-            print(json.dumps({"text": archive.extractfile(member).read().decode("utf-8")}))
-EOF
-  "$sf" tokenize --model "$shared/vocab/bert-base-uncased" --max-length 512 --truncation < "$out/test.jsonl" \
-    | "$py" -c 'import json, sys
-for line in sys.stdin: print(json.dumps({"input_ids": json.loads(line)["input_ids"]}, separators=(",", ":")))' \
-    > "$out/ids.jsonl.tmp"
-  mv "$out/ids.jsonl.tmp" "$out/ids.jsonl"
+  "$sf" bench real-data --data "$shared/datasets/imdb/aclImdb_v1.tar.gz" --tokenizer "$shared/vocab/bert-base-uncased" \
+    --max-length 512 --write-ids "$out/ids.jsonl" --only-write-ids
 fi
 
 if [[ $side == ours ]]; then

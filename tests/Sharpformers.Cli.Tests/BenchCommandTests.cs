@@ -240,6 +240,51 @@ public sealed class BenchModelWorkloadTests
     }
 
     [Fact]
+    public void OnlyWriteIdsWritesTheSameIdsWithoutTimingAnything()
+    {
+        string data = Path.Combine(Path.GetTempPath(), $"bench-corpus-{Guid.NewGuid():N}.txt");
+        string timed = Path.ChangeExtension(data, ".timed.jsonl");
+        string only = Path.ChangeExtension(data, ".only.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i => string.Join(" ", Enumerable.Repeat("a dull film", 1 + i)) + $" number {i}"));
+        try
+        {
+            string model = Sharpformers.TestSupport.Fixtures.Model("tiny-bert");
+            var (exit, _, stderr) = Run("bench", "real-data", "--model", model, "--data", data, "--write-ids", timed, "--batch", "4",
+                "--max-length", "16", "--threads", "1", "--repeats", "1");
+            Assert.True(exit == 0, stderr);
+
+            (exit, var stdout, stderr) = Run("bench", "real-data", "--model", model, "--data", data, "--write-ids", only, "--max-length", "16", "--only-write-ids");
+            Assert.True(exit == 0, stderr);
+            Assert.Equal("", stdout);
+            Assert.Equal(File.ReadAllText(timed), File.ReadAllText(only));
+            // Longer texts are cut to --max-length, the last kept id still the separator.
+            var rows = File.ReadAllLines(only).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("input_ids").EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToList();
+            Assert.Equal(12, rows.Count);
+            Assert.Equal(16, rows[^1].Length);
+            Assert.True(rows[0].Length < 16);
+            Assert.All(rows, r => Assert.Equal(rows[0][^1], r[^1]));
+        }
+        finally
+        {
+            File.Delete(data);
+            File.Delete(timed);
+            File.Delete(only);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--only-write-ids" }, "--only-write-ids needs --write-ids FILE")]
+    [InlineData(new[] { "--only-write-ids", "--write-ids", "unused.jsonl", "--ids", "in.jsonl" }, "cannot be combined with --ids")]
+    public void OnlyWriteIdsRejectsMissingOrConflictingOptions(string[] options, string message)
+    {
+        var (exit, stdout, stderr) = Run(["bench", "real-data", .. options]);
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains(message, stderr);
+        Assert.False(File.Exists("unused.jsonl"));
+    }
+
+    [Fact]
     public void AccuracyComparesFloat32AndInt8OnALabelledFile()
     {
         string tsv = Path.Combine(Path.GetTempPath(), $"bench-labels-{Guid.NewGuid():N}.tsv");

@@ -19,7 +19,8 @@ namespace Sharpformers.Cli.Commands.Bench;
 /// <item><c>mode: end-to-end</c> (with <c>--data</c>): texts in, labels out through the pipeline
 /// (tokenization included, length-sorted batching).</item>
 /// </list>
-/// <c>--write-ids FILE</c> saves the ids for the reference, so both sides classify exactly the same input.
+/// <c>--write-ids FILE</c> saves the ids for the reference, so both sides classify exactly the same input;
+/// with <c>--only-write-ids</c> that is all it does (no model is built, nothing is timed).
 /// </summary>
 public sealed class RealDataBenchWorkload : IBenchWorkload
 {
@@ -34,6 +35,7 @@ public sealed class RealDataBenchWorkload : IBenchWorkload
         BenchData.LimitOption,
         new("ids", "FILE", "real-data: JSON lines with \"input_ids\" to classify (model time only) instead of tokenizing --data"),
         new("write-ids", "FILE", "real-data: write the ids tokenized from --data as JSON lines (for real_data_torch.py --ids)"),
+        new("only-write-ids", null, "real-data: write --write-ids and stop, without building a model or timing anything"),
         new("batch", "LIST", "throughput/latency/train-step: comma-separated batch sizes"),
         new("max-length", "N", "tokenizer/real-data: truncate to N tokens (real-data default 512; tokenizer default: no truncation)"),
         new("tokenizer", "DIR", "cold-start/tokenizer/real-data: folder with tokenizer files (default: the model's, or ../shared/vocab/bert-base-uncased)"),
@@ -44,6 +46,11 @@ public sealed class RealDataBenchWorkload : IBenchWorkload
     {
         int batchSize = BenchArguments.IntList(args, "batch", [32], min: 1)[0];
         int maxLength = args.GetInt("max-length", min: 1) ?? 512;
+        if (args.Flag("only-write-ids"))
+        {
+            WriteIdsOnly(args, maxLength);
+            yield break;
+        }
         var precision = BenchModel.Precision(args);
         using var bench = BenchModel.FromArguments(args);
         bench.Model.InferencePrecision = precision;
@@ -58,14 +65,7 @@ public sealed class RealDataBenchWorkload : IBenchWorkload
         {
             texts = BenchData.Texts(args);
             tokenizer = AutoTokenizer.FromPretrained(BenchModel.TokenizerFolder(args, args.Get("model")));
-            var encoded = tokenizer.Call(texts, null, new EncodeOptions
-            {
-                AddSpecialTokens = true,
-                Truncation = Truncation.LongestFirst,
-                MaxLength = maxLength,
-                MaxDegreeOfParallelism = Environment.ProcessorCount,
-            });
-            ids = [.. encoded.InputIds];
+            ids = Tokenize(tokenizer, texts, maxLength);
             if (args.Get("write-ids") is { } output) WriteIds(output, ids);
         }
         long tokens = ids.Sum(r => (long)r.Length);
@@ -141,6 +141,28 @@ public sealed class RealDataBenchWorkload : IBenchWorkload
             total += (long)count * ids.Skip(start).Take(count).Max(r => r.Length);
         }
         return total;
+    }
+
+    /// <summary>`--only-write-ids`: tokenize --data into --write-ids, nothing else.</summary>
+    private static void WriteIdsOnly(ParsedArguments args, int maxLength)
+    {
+        string output = args.Get("write-ids") ?? throw new CliUsageException("--only-write-ids needs --write-ids FILE");
+        if (args.Has("ids")) throw new CliUsageException("--only-write-ids tokenizes --data; it cannot be combined with --ids");
+        var tokenizer = AutoTokenizer.FromPretrained(BenchModel.TokenizerFolder(args, args.Get("model")));
+        WriteIds(output, Tokenize(tokenizer, BenchData.Texts(args), maxLength));
+    }
+
+    /// <summary>Each text with special tokens, truncated to maxLength, as the reference pass expects.</summary>
+    private static List<int[]> Tokenize(PreTrainedTokenizer tokenizer, List<string> texts, int maxLength)
+    {
+        var encoded = tokenizer.Call(texts, null, new EncodeOptions
+        {
+            AddSpecialTokens = true,
+            Truncation = Truncation.LongestFirst,
+            MaxLength = maxLength,
+            MaxDegreeOfParallelism = Environment.ProcessorCount,
+        });
+        return [.. encoded.InputIds];
     }
 
     private static void WriteIds(string path, List<int[]> ids)
